@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-server.h"
+#include "log.h"
+#include "oly-def.h"
+
+static BusClient *bus_client_free(BusClient *c) {
+        if (!c)
+                return NULL;
+        Manager *m = c->manager;
+        if (c->prev)
+                c->prev->next = c->next;
+        else
+                m->clients = c->next;
+        if (c->next)
+                c->next->prev = c->prev;
+        m->n_clients--;
+        sd_bus_flush_close_unref(c->bus);
+        free(c);
+        return NULL;
+}
+
+static int on_client_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusClient *c = userdata;
+        log_debug("Client :1.%llu disconnected.", (unsigned long long) c->serial);
+        bus_client_free(c);
+        return 0;
+}
+
+/* busctl (and sd-bus clients set up as bus clients) always say Hello first; a p2p server has no
+ * bus driver, so we answer for it with a made-up unique name. */
+static int method_hello(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusClient *c = userdata;
+        char name[32];
+        snprintf(name, sizeof name, ":1.%llu", (unsigned long long) c->serial);
+        return sd_bus_reply_method_return(msg, "s", name);
+}
+
+static int method_get_id(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        BusClient *c = userdata;
+        char s[SD_ID128_STRING_MAX];
+        return sd_bus_reply_method_return(msg, "s", sd_id128_to_string(c->manager->server_id, s));
+}
+
+static int method_add_match(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        /* On a p2p connection every signal is sent to the peer anyway; matches are the peer's filter. */
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static const sd_bus_vtable driver_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_METHOD("Hello", "", "s", method_hello, 0),
+        SD_BUS_METHOD("GetId", "", "s", method_get_id, 0),
+        SD_BUS_METHOD("AddMatch", "s", "", method_add_match, 0),
+        SD_BUS_METHOD("RemoveMatch", "s", "", method_add_match, 0),
+        SD_BUS_VTABLE_END,
+};
+
+static int bus_client_new(Manager *m, int fd) {
+        _cleanup_close_ int cfd = fd;
+        BusClient *c;
+        int r;
+
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return log_oom();
+        c->manager = m;
+        c->serial = ++m->next_client_serial;
+        c->next = m->clients;
+        if (m->clients)
+                m->clients->prev = c;
+        m->clients = c;
+        m->n_clients++;
+
+        r = sd_bus_new(&c->bus);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_set_fd(c->bus, cfd, cfd);
+        if (r < 0)
+                goto fail;
+        TAKE_FD(cfd);
+        r = sd_bus_set_server(c->bus, 1, m->server_id);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_negotiate_fds(c->bus, 1);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_negotiate_creds(c->bus, 1, SD_BUS_CREDS_PID | SD_BUS_CREDS_UID | SD_BUS_CREDS_EUID);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_set_connected_signal(c->bus, 1);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_add_object_vtable(c->bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus", driver_vtable, c);
+        if (r < 0)
+                goto fail;
+        r = manager_add_bus_objects(m, c->bus);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_match_signal(c->bus, NULL, "org.freedesktop.DBus.Local", NULL, "org.freedesktop.DBus.Local",
+                                "Disconnected", on_client_disconnected, c);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_start(c->bus);
+        if (r < 0)
+                goto fail;
+        r = sd_bus_attach_event(c->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                goto fail;
+        return 0;
+fail:
+        log_warning_errno(r, "Failed to set up a D-Bus connection: %m");
+        bus_client_free(c);
+        return r;
+}
+
+static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+
+        for (int i = 0; i < 16; i++) {
+                _cleanup_close_ int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                struct ucred cred;
+                socklen_t l = sizeof cred;
+
+                if (cfd < 0) {
+                        if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
+                                return 0;
+                        log_warning_errno(errno, "Failed to accept a connection: %m");
+                        return 0;
+                }
+                if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cred, &l) < 0) {
+                        log_warning_errno(errno, "Failed to read the credentials of a connection: %m");
+                        continue;
+                }
+                /* Only our own uid, or root, may drive our sessions. */
+                if (cred.uid != geteuid() && cred.uid != 0) {
+                        log_warning("Refused a connection from pid %d uid %u: not uid %u.", (int) cred.pid,
+                                    (unsigned) cred.uid, (unsigned) geteuid());
+                        continue;
+                }
+                if (m->n_clients >= OLY_CLIENTS_MAX) {
+                        log_warning("Refused a connection from pid %d: %u clients connected already.", (int) cred.pid,
+                                    m->n_clients);
+                        continue;
+                }
+                (void) bus_client_new(m, TAKE_FD(cfd));
+        }
+        return 0;
+}
+
+int bus_server_listen(Manager *m) {
+        int n, r, fd = -EBADF;
+
+        n = sd_listen_fds(1);
+        if (n < 0)
+                return log_error_errno(n, "Failed to read the sockets passed by the service manager: %m");
+        if (n > 1)
+                return log_error_errno(-EINVAL, "Expected at most one socket from the service manager, got %d.", n);
+        if (n == 1) {
+                fd = SD_LISTEN_FDS_START;
+                if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+                        return log_error_errno(-EINVAL, "The socket passed in is not a listening AF_UNIX stream socket.");
+                /* It arrives blocking: one accept loop would freeze the whole event loop. */
+                int fl = fcntl(fd, F_GETFL);
+                if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                        return log_error_errno(errno, "Failed to set up the passed socket: %m");
+                m->listen_fd = fd;
+                log_debug("Using the socket passed by the service manager.");
+        } else {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                if (strlen(m->bus_path) >= sizeof sa.sun_path)
+                        return log_error_errno(-ENAMETOOLONG, "Socket path %s is longer than %zu bytes.", m->bus_path,
+                                               sizeof sa.sun_path - 1);
+                strcpy(sa.sun_path, m->bus_path);
+
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                if (fd < 0)
+                        return log_error_errno(errno, "Failed to create a socket: %m");
+                m->listen_fd = fd;
+                /* We hold the state lock, so a socket file left here is a dead daemon's. */
+                (void) unlink(m->bus_path);
+                mode_t old = umask(0177);
+                r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+                umask(old);
+                if (r < 0)
+                        return log_error_errno(errno, "Failed to bind %s: %m", m->bus_path);
+                m->bound_socket = true;
+                if (listen(fd, SOMAXCONN) < 0)
+                        return log_error_errno(errno, "Failed to listen on %s: %m", m->bus_path);
+        }
+
+        r = sd_event_add_io(m->event, &m->listen_source, m->listen_fd, EPOLLIN, on_accept, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the bus socket: %m");
+        return 0;
+}
+
+void bus_server_done(Manager *m) {
+        while (m->clients)
+                bus_client_free(m->clients);
+        m->listen_source = sd_event_source_disable_unref(m->listen_source);
+        if (m->bound_socket)
+                (void) unlink(m->bus_path);
+        m->listen_fd = safe_close(m->listen_fd);
+        m->user_bus = sd_bus_flush_close_unref(m->user_bus);
+}
+
+int bus_user_connect(Manager *m) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        if (!getenv("DBUS_SESSION_BUS_ADDRESS")) {
+                const char *rt = getenv("XDG_RUNTIME_DIR");
+                _cleanup_free_ char *p = NULL;
+                if (!rt || asprintf(&p, "%s/bus", rt) < 0 || access(p, F_OK) < 0) {
+                        log_debug("No user session bus; serving the private socket only.");
+                        return 0;
+                }
+        }
+        r = sd_bus_open_user(&bus);
+        if (r < 0)
+                return log_debug_errno(r, "No user session bus (%m); serving the private socket only."), 0;
+        r = manager_add_bus_objects(m, bus);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to register objects on the user bus: %m"), 0;
+        r = sd_bus_request_name_async(bus, NULL, OLY_BUS_NAME, 0, NULL, NULL);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to request %s on the user bus: %m", OLY_BUS_NAME), 0;
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_warning_errno(r, "Failed to attach the user bus: %m"), 0;
+        m->user_bus = TAKE_PTR(bus);
+        log_debug("Also serving %s on the user bus.", OLY_BUS_NAME);
+        return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon's SQLite database: versioned schema, session rows and the queries the verbs need. */
+#pragma once
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "id.h"
+#include "macro.h"
+#include "status.h"
+#include "time-util.h"
+
+typedef struct Database Database;
+
+/* One session row, as stored. Strings are owned. */
+typedef struct SessionRecord {
+        char id[OLY_ID_STRLEN];
+        char *title;   /* NULL: none */
+        char **argv;   /* NULL-terminated; argv[0] is the command */
+        char *cwd;
+        SessionStatus status;
+        uint32_t pid;      /* 0: none */
+        int32_t exit_code; /* -1: none */
+        usec_t created_at, started_at, ended_at; /* 0: not yet */
+        bool notifications_enabled;
+        unsigned rows, cols;
+} SessionRecord;
+
+void session_record_done(SessionRecord *r);
+
+typedef struct SessionFilter {
+        const char *search;   /* NULL: all; else id or title contains it, ASCII case-insensitively */
+        unsigned status_mask; /* bit per SessionStatus; 0: all */
+        usec_t since, until;  /* created_at bounds, inclusive; 0 / USEC_INFINITY: open */
+        unsigned limit;
+} SessionFilter;
+
+int db_open(const char *path, Database **ret);
+Database *db_close(Database *db);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Database *, db_close);
+
+int db_session_insert(Database *db, const SessionRecord *r);
+/* Writes the mutable columns: status, pid, exit code, times, notification flag, size. */
+int db_session_update(Database *db, const SessionRecord *r);
+int db_session_get(Database *db, const char *id, SessionRecord *ret);
+
+/* Resolves a (case-insensitive) unique prefix. "" means the most recently created session.
+ * -ENXIO: none; -ENOTUNIQ: ambiguous, with up to max_candidates ids in ret_candidates (a
+ * NULL-terminated array, caller frees). */
+int db_session_resolve(Database *db, const char *prefix, unsigned max_candidates, char ret_id[static OLY_ID_STRLEN],
+                       char ***ret_candidates);
+
+/* Calls cb for each matching row, newest first. A negative return from cb stops and is returned. */
+typedef int (*db_session_cb)(const SessionRecord *r, void *userdata);
+int db_session_list(Database *db, const SessionFilter *f, db_session_cb cb, void *userdata);
+
+/* Marks rows left in an active status by a daemon that is gone: they become SESSION_UNKNOWN with
+ * ended_at = now. Returns how many. */
+int db_session_mark_lost(Database *db, usec_t now);
+
+int db_count_active(Database *db);

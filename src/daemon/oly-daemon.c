@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oly-daemon: owns oly's sessions and state, serves org.openrelay.Oly1 on a private socket. */
+#include <getopt.h>
+#include <stdio.h>
+
+#include "log.h"
+#include "manager.h"
+#include "macro.h"
+
+static void help(void) {
+        printf("oly-daemon [OPTIONS...]\n\n"
+               "Owns oly's PTY sessions and their state, and serves the org.openrelay.Oly1 D-Bus API\n"
+               "on <runtime dir>/bus. Usually started by systemd (oly-daemon.socket) or by\n"
+               "'oly daemon start'.\n\n"
+               "  -h --help       Show this help\n"
+               "     --version    Show the version\n\n"
+               "Environment: OLY_STATE_DIR, OLY_RUNTIME_DIR, XDG_STATE_HOME, XDG_RUNTIME_DIR.\n"
+               "See oly-daemon(8).\n");
+}
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {},
+        };
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int c, r;
+
+        log_set_ident("oly-daemon");
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case 'V':
+                        printf("oly-daemon %s\n", OLY_VERSION);
+                        return 0;
+                default:
+                        return 2;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "oly-daemon: unexpected argument '%s'\n", argv[optind]);
+                return 2;
+        }
+
+        r = manager_new(&m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the manager: %m"), 1;
+        r = manager_startup(m);
+        if (r < 0)
+                return 1;
+        r = manager_run(m);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), 1;
+        log_info("oly-daemon stopped.");
+        return 0;
+}

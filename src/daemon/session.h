@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A session: one command on its own PTY, its output log, and its status machine. */
+#pragma once
+
+#include <signal.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "db.h"
+#include "manager.h"
+
+/* How long after the leader's exit we keep reading the PTY for output still in flight before we
+ * call the session ended even though some other process still holds the terminal open. */
+#define SESSION_DRAIN_USEC (200 * USEC_PER_MSEC)
+/* PTY reads: one read moves up to this much. */
+#define SESSION_READ_MAX (64 * 1024)
+
+struct Session {
+        Manager *manager;
+        Session *hash_next;
+
+        SessionRecord rec; /* what the database holds; rec.id is the id */
+        char *object_path;
+        int input_needed; /* 'b' properties are read as int by sd-bus */
+        int notifications_enabled;
+
+        int master_fd;
+        int log_fd;
+        sd_event_source *pty_source, *child_source, *stop_timer, *drain_timer, *evict_timer;
+
+        bool active; /* counted in manager->n_active */
+        bool stop_requested, kill_requested, sigkill_sent, child_exited, pty_closed;
+        siginfo_t exit_info;
+
+        sd_bus_message **stop_waiters; /* StopSession calls that reply once the session has ended */
+        size_t n_stop_waiters;
+};
+
+typedef struct SessionSpawn {
+        const char *title;
+        char **argv;
+        const char *cwd;
+        char **env;
+        unsigned rows, cols;
+        bool notifications_enabled;
+} SessionSpawn;
+
+/* Creates the row, the log and the process. On an exec failure the session exists, has ended as
+ * failed (reason in its log) and *ret is still set; the return is then -ENOEXEC-ish (the errno of
+ * the failure) and *ret_reason says why in words. */
+int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason);
+
+/* Loads a finished session back from its row (for lookups after eviction). */
+int session_load(Manager *m, const SessionRecord *rec, Session **ret);
+
+Session *session_free(Session *s);
+
+/* Polite stop: SIGTERM + SIGHUP + SIGCONT to the session's process groups, SIGKILL after grace. If
+ * reply is not NULL it is answered when the session has ended. */
+int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply);
+/* Sends sig to the session's process groups; SIGKILL marks it killed. */
+int session_kill(Session *s, int sig);
+int session_set_notifications(Session *s, bool enabled);
+
+/* Arms (or re-arms) the timer that drops a finished session from memory. */
+void session_schedule_eviction(Session *s);
+
+const char *session_path(Session *s);
+
+/* session-dbus.c */
+extern const sd_bus_vtable session_vtable[];
+int session_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                        sd_bus_error *error);
+int session_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+int session_append_struct(sd_bus_message *m, Session *s);
+int session_record_append_struct(sd_bus_message *m, const SessionRecord *r, bool input_needed);
+void session_send_changed(Session *s, const char *property, ...);

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* config.json: the fields of spec §9, their defaults, and strict validation (never a silent fallback). */
+#pragma once
+
+#include <stdint.h>
+
+#define OLY_CONFIG_FILE "config.json"
+#define OLY_CONFIG_SIZE_MAX (1U << 20)
+
+#define OLY_DEFAULT_HTTP_PORT 15443
+#define OLY_DEFAULT_MAX_RUNNING_SESSIONS 256
+#define OLY_MAX_RUNNING_SESSIONS_LIMIT 65536
+#define OLY_DEFAULT_SESSION_EVICTION_SEC 600
+#define OLY_SESSION_EVICTION_SEC_MAX (365U * 86400U)
+#define OLY_PROMPT_PATTERNS_MAX 256
+#define OLY_STRING_FIELD_MAX 4096
+
+typedef struct OlyConfig {
+        unsigned http_port;
+        int log_level; /* syslog level: LOG_ERR … LOG_DEBUG */
+        char **prompt_patterns; /* NULL: the built-in set */
+        unsigned n_prompt_patterns;
+        char *web_push_subject;
+        char *web_push_vapid_public_key;
+        char *web_push_vapid_private_key;
+        unsigned max_running_sessions;
+        uint64_t session_eviction_sec;
+        char *notification_hook; /* NULL: none */
+} OlyConfig;
+
+void oly_config_init(OlyConfig *c);
+void oly_config_done(OlyConfig *c);
+
+/* Parses JSON text into c (which must be initialised). On a problem returns -EINVAL and, in *ret_error,
+ * one line naming the field and what is wrong with it. */
+int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_error);
+
+/* Loads <path>; a missing file is not an error (defaults stay). Errors name the file. */
+int oly_config_load(OlyConfig *c, const char *path, char **ret_error);
+
+/* The JSON text a new config.json starts with (the documented defaults). */
+char *oly_config_default_text(void);
+
+const char *log_level_to_string(int level);
+int log_level_from_string(const char *s);

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The names and limits oly's processes agree on: D-Bus names, error names, object paths, bounds. */
+#pragma once
+
+#define OLY_BUS_NAME "org.openrelay.Oly1"
+#define OLY_MANAGER_PATH "/org/openrelay/Oly1"
+#define OLY_MANAGER_IFACE "org.openrelay.Oly1.Manager"
+#define OLY_SESSION_IFACE "org.openrelay.Oly1.Session"
+#define OLY_SESSION_PATH_PREFIX "/org/openrelay/Oly1/session"
+#define OLY_NODE_PATH_PREFIX "/org/openrelay/Oly1/node"
+
+#define OLY_ERROR_PREFIX "org.openrelay.Oly1.Error."
+#define OLY_ERROR_NO_SUCH_SESSION OLY_ERROR_PREFIX "NoSuchSession"
+#define OLY_ERROR_AMBIGUOUS_SESSION OLY_ERROR_PREFIX "AmbiguousSession"
+#define OLY_ERROR_LIMIT_REACHED OLY_ERROR_PREFIX "LimitReached"
+#define OLY_ERROR_INVALID_ARGUMENT OLY_ERROR_PREFIX "InvalidArgument"
+#define OLY_ERROR_EXEC_FAILED OLY_ERROR_PREFIX "ExecFailed"
+#define OLY_ERROR_NOT_RUNNING OLY_ERROR_PREFIX "NotRunning"
+#define OLY_ERROR_SHUTTING_DOWN OLY_ERROR_PREFIX "ShuttingDown"
+#define OLY_ERROR_NO_SUCH_NODE OLY_ERROR_PREFIX "NoSuchNode"
+#define OLY_ERROR_ACCESS_DENIED OLY_ERROR_PREFIX "AccessDenied"
+
+/* Session ids: OLY_ID_LEN characters of OLY_ID_ALPHABET (lowercase, URL- and object-path-safe). */
+#define OLY_ID_LEN 8
+#define OLY_ID_ALPHABET "0123456789abcdefghjkmnpqrstvwxyz"
+
+/* Bounds on what a caller may hand the daemon in one CreateSession call. */
+#define OLY_ARGV_MAX 4096          /* arguments */
+#define OLY_ENV_MAX 4096           /* environment entries */
+#define OLY_ARG_BYTES_MAX (1U << 20) /* total bytes of argv + env */
+#define OLY_TITLE_MAX 256          /* bytes */
+#define OLY_SEARCH_MAX 256         /* bytes of an ls search string */
+#define OLY_LIST_LIMIT_MAX 100000  /* rows one ListSessions call returns */
+#define OLY_STATUS_FILTER_MAX 16   /* status values in one filter */
+#define OLY_GRACE_MAX_SEC 3600     /* longest stop grace period */
+#define OLY_CLIENTS_MAX 256        /* concurrent D-Bus connections on the private socket */
+
+#define OLY_DEFAULT_ROWS 24
+#define OLY_DEFAULT_COLS 80
+#define OLY_DEFAULT_STOP_GRACE_SEC 5
+#define OLY_DEFAULT_SHUTDOWN_GRACE_SEC 15
+#define OLY_DEFAULT_LIST_LIMIT 10
+
+/* CreateSession flags */
+#define OLY_CREATE_NOTIFICATIONS_DISABLED (UINT64_C(1) << 0)
+#define _OLY_CREATE_FLAGS_ALL OLY_CREATE_NOTIFICATIONS_DISABLED
