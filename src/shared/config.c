@@ -108,6 +108,8 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
         tok = json_tokener_new();
         if (!tok)
                 return -ENOMEM;
+        /* Strict JSON: no comments, single quotes or trailing commas that other tools would reject. */
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
         root = json_tokener_parse_ex(tok, text, (int) len);
         enum json_tokener_error jerr = json_tokener_get_error(tok);
         if (!root || jerr != json_tokener_success)
@@ -165,11 +167,12 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                         for (size_t i = 0; i < n; i++) {
                                 json_object *e = json_object_array_get_idx(v, i);
                                 if (!json_object_is_type(e, json_type_string) ||
-                                    json_object_get_string_len(e) > OLY_STRING_FIELD_MAX) {
+                                    json_object_get_string_len(e) > OLY_STRING_FIELD_MAX ||
+                                    strlen(json_object_get_string(e)) != (size_t) json_object_get_string_len(e)) {
                                         strv_free_n(pp, (unsigned) n);
                                         return fail(ret_error,
                                                     "field \"prompt_patterns\" entry %zu must be a string of at most %u "
-                                                    "bytes",
+                                                    "bytes without NUL",
                                                     i, OLY_STRING_FIELD_MAX);
                                 }
                                 pp[i] = strdup(json_object_get_string(e));

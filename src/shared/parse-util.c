@@ -10,12 +10,14 @@ int parse_uint_range(const char *s, uint64_t min, uint64_t max, uint64_t *ret) {
 
         if (isempty(s))
                 return -EINVAL;
-        for (const char *p = s; *p; p++) {
+        for (const char *p = s; *p; p++)
                 if (!isdigit((unsigned char) *p))
                         return -EINVAL;
-                if (v > (UINT64_MAX - 9) / 10)
+        for (const char *p = s; *p; p++) {
+                uint64_t d = (uint64_t) (*p - '0');
+                if (v > (UINT64_MAX - d) / 10)
                         return -ERANGE;
-                v = v * 10 + (uint64_t) (*p - '0');
+                v = v * 10 + d;
         }
         if (v < min || v > max)
                 return -ERANGE;
@@ -32,8 +34,11 @@ int parse_seconds(const char *s, uint64_t max_sec, uint64_t *ret_usec) {
         if (!isdigit((unsigned char) *p))
                 return -EINVAL;
         for (; isdigit((unsigned char) *p); p++) {
-                sec = sec * 10 + (uint64_t) (*p - '0');
-                if (sec > max_sec)
+                uint64_t d = (uint64_t) (*p - '0');
+                if (sec > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                sec = sec * 10 + d;
+                if (sec > max_sec || sec > UINT64_MAX / USEC_PER_SEC)
                         return -ERANGE;
         }
         if (*p == '.') {
@@ -50,6 +55,8 @@ int parse_seconds(const char *s, uint64_t max_sec, uint64_t *ret_usec) {
         if (*p)
                 return -EINVAL;
         if (sec == max_sec && frac > 0)
+                return -ERANGE;
+        if (sec * USEC_PER_SEC > UINT64_MAX - frac)
                 return -ERANGE;
         *ret_usec = sec * USEC_PER_SEC + frac;
         return 0;

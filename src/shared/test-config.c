@@ -527,8 +527,10 @@ static void test_load(void) {
                 CHECK_INT(write_file(huge, h, hlen), 0);
                 CHECK(oly_config_load(&c, huge, &error) < 0);
                 CHECK(error != NULL);
-                if (error)
+                if (error) {
                         CHECK(strstr(error, huge) == error);
+                        CHECK(strstr(error, "1048576") != NULL); /* says what the limit is */
+                }
                 free(error);
                 error = NULL;
 

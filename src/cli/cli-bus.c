@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The CLI's side of the D-Bus connection: connecting, calling, and turning errors into one line. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "oly-def.h"
+#include "parse-util.h"
+#include "paths.h"
+
+int usage_error(const char *verb, const char *fmt, ...) {
+        va_list ap;
+        fputs("oly: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'oly %s%s--help'.\n", strempty(verb), verb ? " " : "");
+        return EXIT_USAGE;
+}
+
+int cli_error(const char *fmt, ...) {
+        va_list ap;
+        fputs("oly: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return EXIT_ERROR;
+}
+
+/* sd-bus addresses escape everything but [A-Za-z0-9/_.-] as %xx. */
+static char *address_escape(const char *path) {
+        char *r = malloc(strlen(path) * 3 + 1), *p = r;
+        if (!r)
+                return NULL;
+        for (const char *s = path; *s; s++) {
+                unsigned char c = (unsigned char) *s;
+                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("/_.-", c))
+                        *p++ = (char) c;
+                else
+                        p += sprintf(p, "%%%02x", c);
+        }
+        *p = 0;
+        return r;
+}
+
+int cli_connect_quiet(sd_bus **ret) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *path = NULL, *esc = NULL, *addr = NULL;
+        int r;
+
+        r = oly_bus_socket_path(&path);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0)
+                return -errno;
+        esc = address_escape(path);
+        if (!esc || asprintf(&addr, "unix:path=%s", esc) < 0)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, addr);
+        if (r < 0)
+                return r;
+        r = sd_bus_negotiate_fds(bus, 1);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        /* The connect itself is asynchronous: make sure somebody answers before we go on. */
+        r = sd_bus_call_method(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
+                               NULL);
+        if (r < 0)
+                return r == -ECONNRESET || r == -ENOTCONN ? -ECONNREFUSED : r;
+        *ret = TAKE_PTR(bus);
+        return 0;
+}
+
+int cli_connect(sd_bus **ret) {
+        _cleanup_free_ char *path = NULL;
+        int r;
+
+        r = cli_connect_quiet(ret);
+        if (r >= 0)
+                return r;
+        if (oly_bus_socket_path(&path) == -ENAMETOOLONG) {
+                cli_error("the bus socket path is too long for a unix socket (max 107 bytes); set OLY_RUNTIME_DIR to "
+                          "a shorter directory.");
+                return r;
+        }
+        if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET)
+                cli_error("the oly daemon is not running (no one listens on %s); start it with 'oly daemon start "
+                          "--detach'.", strempty(path));
+        else if (r == -EACCES || r == -EPERM)
+                cli_error("not allowed to talk to the oly daemon on %s (it serves only its own user).", strempty(path));
+        else
+                cli_error("cannot reach the oly daemon on %s: %s", strempty(path), strerror(-r));
+        return r;
+}
+
+int cli_manager_path(const char *node, char **ret) {
+        if (!node) {
+                *ret = strdup(OLY_MANAGER_PATH);
+                return *ret ? 0 : -ENOMEM;
+        }
+        return sd_bus_path_encode(OLY_NODE_PATH_PREFIX, node, ret);
+}
+
+int cli_bus_error(const sd_bus_error *error, int r, const char *node, const char *what) {
+        if (node && (sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT) ||
+                     sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_METHOD) ||
+                     sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_INTERFACE) ||
+                     sd_bus_error_has_name(error, OLY_ERROR_NO_SUCH_NODE)))
+                return cli_error("no such node: %s (no secondary of that name is connected).", node);
+        if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT)
+                return cli_error("%s: the daemon did not answer in time.", what);
+        if (r == -ECONNRESET || r == -ENOTCONN)
+                return cli_error("%s: the connection to the daemon was lost.", what);
+        if (sd_bus_error_is_set(error) && error->message)
+                return cli_error("%s", error->message);
+        return cli_error("%s: %s", what, strerror(r < 0 ? -r : r));
+}
+
+int cli_call(sd_bus *bus, const char *node, const char *method, uint64_t timeout_usec, sd_bus_error *error,
+             sd_bus_message **reply, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_free_ char *path = NULL;
+        va_list ap;
+        int r;
+
+        r = cli_manager_path(node, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(bus, &m, NULL, path, OLY_MANAGER_IFACE, method);
+        if (r < 0)
+                return r;
+        if (types) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(m, types, ap);
+                va_end(ap);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_call(bus, m, timeout_usec, error, reply);
+}
+
+int cli_parse_grace(const char *verb, const char *s, uint64_t *ret_usec) {
+        int r = parse_seconds(s, OLY_GRACE_MAX_SEC, ret_usec);
+        if (r < 0)
+                return usage_error(verb, "invalid grace period '%s': expected seconds from 0 to %u (e.g. 5 or 2.5).",
+                                   s, OLY_GRACE_MAX_SEC);
+        return 0;
+}
+
+int cli_parse_node(const char *verb, const char *s) {
+        if (isempty(s) || strlen(s) > 64)
+                return usage_error(verb, "invalid node name '%s'.", s);
+        return 0;
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oly daemon start|stop: runs oly-daemon the way systemd would (listening socket passed in as fd 3,
+ * readiness over NOTIFY_SOCKET), so there is one start-up path with or without a service manager. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "cli.h"
+#include "config.h"
+#include "oly-def.h"
+#include "parse-util.h"
+#include "paths.h"
+#include "time-util.h"
+
+#define DAEMON_READY_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+static void help_start(void) {
+        printf("oly daemon start [--detach] [--port N] [--no-auth] [--no-http]\n\n"
+               "Starts oly-daemon for this user, in the foreground (logs on stderr) or, with --detach, in the\n"
+               "background (logs in <state dir>/daemon.log), returning once it serves.\n\n"
+               "  --detach     Run in the background\n"
+               "  --port N     HTTP port of the web UI (default: http_port in config.json, %d)\n"
+               "  --no-auth    Serve the web UI without a password\n"
+               "  --no-http    Do not serve the web UI and HTTP API at all\n"
+               "  -h --help    Show this help\n",
+               OLY_DEFAULT_HTTP_PORT);
+}
+
+static void help_stop(void) {
+        printf("oly daemon stop [--grace SECONDS]\n\n"
+               "Stops every session (SIGHUP, SIGTERM, SIGCONT, then SIGKILL after the grace period), then the\n"
+               "daemon.\n\n"
+               "  --grace SECONDS  Time sessions get to end before SIGKILL (default %d)\n"
+               "  -h --help        Show this help\n",
+               OLY_DEFAULT_SHUTDOWN_GRACE_SEC);
+}
+
+static void help(void) {
+        printf("oly daemon start|stop [OPTIONS...]\n\n"
+               "  start   Start the daemon (see 'oly daemon start --help')\n"
+               "  stop    Stop every session and the daemon (see 'oly daemon stop --help')\n");
+}
+
+/* The oly-daemon binary: $OLY_DAEMON, beside this oly, in the build tree, or the installed one. */
+static char *find_daemon(void) {
+        const char *e = getenv("OLY_DAEMON");
+        char self[PATH_MAX];
+        ssize_t n;
+
+        if (!isempty(e))
+                return strdup(e);
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        const char *rel[] = { "oly-daemon", "../daemon/oly-daemon", "../libexec/oly/oly-daemon" };
+                        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
+                                _cleanup_free_ char *p = path_join(self, rel[i]);
+                                if (p && access(p, X_OK) == 0)
+                                        return TAKE_PTR(p);
+                        }
+                }
+        }
+        return strdup(OLY_LIBEXECDIR "/oly-daemon");
+}
+
+static int bind_bus_socket(const char *path, int *ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -EBADF;
+        mode_t old;
+        int r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) unlink(path); /* we hold start.lock and nobody answered on it: a dead daemon's */
+        old = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0)
+                return -errno;
+        if (listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* Sets up the environment systemd would give the daemon and execs it. Only returns on failure. */
+static int exec_daemon(const char *daemon, int listen_fd, const char *notify) {
+        char pid[32];
+
+        if (listen_fd != SD_LISTEN_FDS_START) {
+                if (dup2(listen_fd, SD_LISTEN_FDS_START) < 0)
+                        return -errno;
+        } else if (fcntl(listen_fd, F_SETFD, 0) < 0)
+                return -errno;
+        snprintf(pid, sizeof pid, "%d", (int) getpid());
+        if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 ||
+            setenv("LISTEN_FDNAMES", "bus", 1) < 0)
+                return -errno;
+        if (notify && setenv("NOTIFY_SOCKET", notify, 1) < 0)
+                return -errno;
+        execl(daemon, "oly-daemon", (char *) NULL);
+        return -errno;
+}
+
+static void print_daemon_log_since(const char *logpath, off_t from) {
+        _cleanup_close_ int fd = open(logpath, O_RDONLY | O_CLOEXEC);
+        char buf[4096];
+        ssize_t n;
+
+        if (fd < 0 || lseek(fd, from, SEEK_SET) < 0)
+                return;
+        n = read(fd, buf, sizeof buf - 1);
+        if (n <= 0)
+                return;
+        buf[n] = 0;
+        fputs(buf, stderr);
+}
+
+static int daemon_start(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "detach", no_argument, NULL, 'd' },
+                { "port", required_argument, NULL, 'p' },
+                { "no-auth", no_argument, NULL, 'A' },
+                { "no-http", no_argument, NULL, 'H' },
+                {},
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *state = NULL, *runtime = NULL, *bus_path = NULL, *daemon = NULL, *lockpath = NULL,
+                            *logpath = NULL;
+        _cleanup_close_ int lock_fd = -EBADF, listen_fd = -EBADF, notify_fd = -EBADF, log_fd = -EBADF;
+        bool detach = false, no_http = false, no_auth = false;
+        uint64_t port = 0;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_start();
+                        return EXIT_OK;
+                case 'd':
+                        detach = true;
+                        break;
+                case 'p':
+                        if (parse_uint_range(optarg, 1, 65535, &port) < 0)
+                                return usage_error("daemon start", "invalid port '%s': expected 1 to 65535.", optarg);
+                        break;
+                case 'A':
+                        no_auth = true;
+                        break;
+                case 'H':
+                        no_http = true;
+                        break;
+                default:
+                        return usage_error("daemon start", "invalid option.");
+                }
+        if (optind < argc)
+                return usage_error("daemon start", "unexpected argument '%s'.", argv[optind]);
+
+        r = oly_state_dir(&state);
+        if (r < 0)
+                return cli_error("cannot determine the state directory (OLY_STATE_DIR must be absolute): %s",
+                                 strerror(-r));
+        r = oly_runtime_dir(&runtime);
+        if (r < 0)
+                return cli_error("cannot determine the runtime directory: %s", strerror(-r));
+        r = oly_bus_socket_path(&bus_path);
+        if (r == -ENAMETOOLONG)
+                return cli_error("the bus socket path under %s is too long for a unix socket (max 107 bytes); set "
+                                 "OLY_RUNTIME_DIR to a shorter directory.", runtime);
+        if (r < 0)
+                return cli_error("cannot determine the bus socket path: %s", strerror(-r));
+        if ((r = mkdir_p(state, 0700)) < 0)
+                return cli_error("cannot create the state directory %s: %s", state, strerror(-r));
+        if ((r = mkdir_p(runtime, 0700)) < 0)
+                return cli_error("cannot create the runtime directory %s: %s", runtime, strerror(-r));
+
+        /* Two concurrent starts must not both bind the socket: serialise them. */
+        lockpath = path_join(runtime, "start.lock");
+        if (!lockpath)
+                return cli_error("out of memory");
+        lock_fd = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
+                return cli_error("cannot lock %s: %m", lockpath);
+
+        if (cli_connect_quiet(&bus) >= 0)
+                return cli_error("the oly daemon is already running (socket %s).", bus_path);
+
+        if (!no_http)
+                fprintf(stderr, "oly: the web UI and HTTP API (oly-http) are not available yet in this version; "
+                                "starting the daemon alone.\n");
+        (void) port;
+        (void) no_auth;
+
+        daemon = find_daemon();
+        if (!daemon)
+                return cli_error("out of memory");
+        if (access(daemon, X_OK) < 0)
+                return cli_error("cannot run %s: %m (set OLY_DAEMON to the oly-daemon binary).", daemon);
+
+        r = bind_bus_socket(bus_path, &listen_fd);
+        if (r < 0)
+                return cli_error("cannot listen on %s: %s", bus_path, strerror(-r));
+
+        if (!detach) {
+                /* The lock is released by exec (CLOEXEC); the daemon takes its own state lock. */
+                r = exec_daemon(daemon, listen_fd, NULL);
+                (void) unlink(bus_path);
+                return cli_error("cannot execute %s: %s", daemon, strerror(-r));
+        }
+
+        /* Readiness: an abstract datagram socket the daemon sends READY=1 to, as to systemd. */
+        char notify[64];
+        uint64_t rnd = 0;
+        (void) getrandom(&rnd, sizeof rnd, GRND_NONBLOCK);
+        snprintf(notify, sizeof notify, "@oly-notify/%d/%016llx", (int) getpid(), (unsigned long long) rnd);
+        {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+                size_t l = strlen(notify);
+                memcpy(sa.sun_path, notify, l);
+                sa.sun_path[0] = 0;
+                notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (notify_fd < 0 || bind(notify_fd, (struct sockaddr *) &sa,
+                                          (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l)) < 0)
+                        return cli_error("cannot create the readiness socket: %m");
+        }
+
+        logpath = path_join(state, "daemon.log");
+        if (!logpath)
+                return cli_error("out of memory");
+        log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (log_fd < 0)
+                return cli_error("cannot open %s: %m", logpath);
+        off_t log_start = lseek(log_fd, 0, SEEK_END);
+
+        pid_t pid = fork();
+        if (pid < 0)
+                return cli_error("cannot fork: %m");
+        if (pid == 0) {
+                int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                (void) setsid();
+                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+                    dup2(log_fd, STDERR_FILENO) < 0)
+                        _exit(EXIT_ERROR);
+                r = exec_daemon(daemon, listen_fd, notify);
+                fprintf(stderr, "oly: cannot execute %s: %s\n", daemon, strerror(-r));
+                _exit(127);
+        }
+        listen_fd = safe_close(listen_fd);
+
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + DAEMON_READY_TIMEOUT_USEC;
+        for (;;) {
+                char buf[4096];
+                int status;
+                ssize_t n;
+                usec_t now = now_usec(CLOCK_MONOTONIC);
+
+                while ((n = recv(notify_fd, buf, sizeof buf - 1, 0)) > 0) {
+                        buf[n] = 0;
+                        for (char *line = buf, *e; line && *line; line = e ? e + 1 : NULL) {
+                                e = strchr(line, '\n');
+                                if (e)
+                                        *e = 0;
+                                if (streq(line, "READY=1")) {
+                                        printf("oly daemon started (pid %d); state in %s, log in %s.\n", (int) pid,
+                                               state, logpath);
+                                        return EXIT_OK;
+                                }
+                        }
+                }
+                if (waitpid(pid, &status, WNOHANG) == pid) {
+                        cli_error("the daemon failed to start (%s %d). It said:",
+                                  WIFEXITED(status) ? "exit code" : "signal",
+                                  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                        print_daemon_log_since(logpath, log_start);
+                        return EXIT_ERROR;
+                }
+                if (now >= deadline) {
+                        (void) kill(pid, SIGTERM);
+                        cli_error("the daemon did not report readiness within %llus; stopped it. Its log: %s",
+                                  (unsigned long long) (DAEMON_READY_TIMEOUT_USEC / USEC_PER_SEC), logpath);
+                        return EXIT_ERROR;
+                }
+                struct pollfd p = { .fd = notify_fd, .events = POLLIN };
+                (void) poll(&p, 1, 50);
+        }
+}
+
+static int daemon_stop(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "grace", required_argument, NULL, 'g' },
+                {},
+        };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint64_t grace = OLY_DEFAULT_SHUTDOWN_GRACE_SEC * USEC_PER_SEC;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help_stop();
+                        return EXIT_OK;
+                case 'g':
+                        if (cli_parse_grace("daemon stop", optarg, &grace) != 0)
+                                return EXIT_USAGE;
+                        break;
+                default:
+                        return usage_error("daemon stop", "invalid option.");
+                }
+        if (optind < argc)
+                return usage_error("daemon stop", "unexpected argument '%s'.", argv[optind]);
+
+        r = cli_connect_quiet(&bus);
+        if (r < 0) {
+                fprintf(stderr, "oly: the oly daemon is not running.\n");
+                return EXIT_OK;
+        }
+        r = cli_call(bus, NULL, "Shutdown", grace + 30 * USEC_PER_SEC, &error, NULL, "t", grace);
+        if (r < 0) {
+                r = cli_bus_error(&error, r, NULL, "Failed to stop the daemon");
+                sd_bus_error_free(&error);
+                return r;
+        }
+        /* The reply comes once every session has ended; wait (briefly) for the daemon to close. */
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + 10 * USEC_PER_SEC;
+        while (now_usec(CLOCK_MONOTONIC) < deadline) {
+                r = sd_bus_process(bus, NULL);
+                if (r < 0 || !sd_bus_is_open(bus))
+                        break;
+                if (r == 0)
+                        (void) sd_bus_wait(bus, 100 * USEC_PER_MSEC);
+        }
+        printf("oly daemon stopped.\n");
+        return EXIT_OK;
+}
+
+int verb_daemon(int argc, char *argv[]) {
+        if (argc < 2)
+                return usage_error("daemon", "expected 'start' or 'stop'.");
+        if (streq(argv[1], "-h") || streq(argv[1], "--help"))
+                return help(), EXIT_OK;
+        if (streq(argv[1], "start"))
+                return daemon_start(argc - 1, argv + 1);
+        if (streq(argv[1], "stop"))
+                return daemon_stop(argc - 1, argv + 1);
+        return usage_error("daemon", "unknown action '%s': expected 'start' or 'stop'.", argv[1]);
+}

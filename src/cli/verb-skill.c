@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oly skill: prints the bundled guide for agents (skill.md, embedded at build time). */
+#include <stdio.h>
+
+#include "cli.h"
+#include "skill-md.h"
+
+int verb_skill(int argc, char *argv[]) {
+        if (argc > 1 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
+                printf("oly skill\n\nPrints the guide for agents and tools that drive oly: starting sessions,\n"
+                       "sending keys, waiting for prompts, reading logs, with worked examples.\n");
+                return EXIT_OK;
+        }
+        if (argc > 1)
+                return usage_error("skill", "unexpected argument '%s'.", argv[1]);
+        fputs(skill_md, stdout);
+        return EXIT_OK;
+}
