@@ -28,7 +28,7 @@ int verb_stop(int argc, char *argv[]) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         uint64_t grace = OLY_DEFAULT_STOP_GRACE_SEC * USEC_PER_SEC;
-        const char *node = NULL, *id = "", *status;
+        const char *node = NULL, *id = "", *status, *full;
         int32_t code;
         int c, r;
 
@@ -62,12 +62,12 @@ int verb_stop(int argc, char *argv[]) {
                 sd_bus_error_free(&error);
                 return r;
         }
-        r = sd_bus_message_read(reply, "si", &status, &code);
+        r = sd_bus_message_read(reply, "ssi", &full, &status, &code);
         if (r < 0)
                 return cli_error("bad reply from the daemon: %s", strerror(-r));
         if (code >= 0)
-                printf("%s (exit code %d)\n", status, code);
+                printf("%s %s (exit code %d)\n", full, status, code);
         else
-                printf("%s\n", status);
+                printf("%s %s\n", full, status);
         return EXIT_OK;
 }

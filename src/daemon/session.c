@@ -39,7 +39,7 @@ static int session_set_id(Session *s, const char *id) {
 
 static void session_reply_waiters(Session *s) {
         for (size_t i = 0; i < s->n_stop_waiters; i++) {
-                int r = sd_bus_reply_method_return(s->stop_waiters[i], "si",
+                int r = sd_bus_reply_method_return(s->stop_waiters[i], "ssi", s->rec.id,
                                                    session_status_to_string(s->rec.status), s->rec.exit_code);
                 if (r < 0)
                         log_debug_errno(r, "Failed to answer a stop request for %s: %m", s->rec.id);
@@ -253,8 +253,8 @@ int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply) {
 
         if (!s->active) {
                 if (reply)
-                        return sd_bus_reply_method_return(reply, "si", session_status_to_string(s->rec.status),
-                                                          s->rec.exit_code);
+                        return sd_bus_reply_method_return(reply, "ssi", s->rec.id,
+                                                          session_status_to_string(s->rec.status), s->rec.exit_code);
                 return 0;
         }
 

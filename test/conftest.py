@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fixtures for oly's integration tests: real binaries, each test with its own state and runtime dirs."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BUILD = Path(os.environ.get("OLY_BUILD_DIR", REPO / "build")).resolve()
+OLY = BUILD / "src" / "cli" / "oly"
+OLY_DAEMON = BUILD / "src" / "daemon" / "oly-daemon"
+DBUS_XML = REPO / "dbus" / "org.openrelay.Oly1.xml"
+
+
+def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
+    """Polls pred() until it returns something truthy; fails the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class Oly:
+    """One isolated oly instance: its state dir, runtime dir and environment."""
+
+    def __init__(self, state: Path, runtime: Path):
+        self.state = state
+        self.runtime = runtime
+        self.bus = runtime / "bus"
+        self.address = f"unix:path={self.bus}"
+        self.env = dict(os.environ)
+        for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "DBUS_SESSION_BUS_ADDRESS"):
+            self.env.pop(k, None)
+        self.env.update(OLY_STATE_DIR=str(state), OLY_RUNTIME_DIR=str(runtime), OLY_DAEMON=str(OLY_DAEMON))
+        self.daemon_pid = None
+
+    def run(self, *args, input=None, timeout=30, env=None, cwd=None):
+        e = dict(self.env)
+        if env:
+            e.update(env)
+        return subprocess.run([str(OLY), *map(str, args)], input=input, capture_output=True, text=True,
+                              timeout=timeout, env=e, cwd=cwd, stdin=None if input is not None else subprocess.DEVNULL)
+
+    def ok(self, *args, **kw):
+        """Runs oly and asserts exit 0; returns stdout."""
+        p = self.run(*args, **kw)
+        assert p.returncode == 0, f"oly {' '.join(map(str, args))} -> {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}"
+        return p.stdout
+
+    def start_detached(self, *cmd, title=None, cwd=None, extra=()):
+        args = ["start", "--detach", *extra]
+        if title:
+            args += ["--title", title]
+        args += ["--", *cmd] if cmd and str(cmd[0]).startswith("-") else list(cmd)
+        return self.ok(*args, cwd=cwd).strip()
+
+    def ls_json(self, *args):
+        return json.loads(self.ok("ls", "--json", "--limit", "1000", *args))
+
+    def session(self, sid):
+        for s in self.ls_json():
+            if s["id"] == sid:
+                return s
+        raise AssertionError(f"no session {sid}")
+
+    def wait_status(self, sid, statuses, timeout=10):
+        if isinstance(statuses, str):
+            statuses = (statuses,)
+        return wait_until(lambda: (s := self.session(sid))["status"] in statuses and s, timeout,
+                          what=f"session {sid} to reach {statuses}")
+
+    def log(self, sid):
+        return (self.state / "sessions" / sid / "output.log").read_bytes()
+
+    def daemon_start(self, *extra):
+        p = self.run("daemon", "start", "--detach", "--no-http", *extra)
+        assert p.returncode == 0, f"daemon start failed: {p.stdout}{p.stderr}"
+        self.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        return p
+
+    def daemon_stop(self, grace=1):
+        p = self.run("daemon", "stop", "--grace", str(grace), timeout=grace + 40)
+        if self.daemon_pid:
+            wait_until(lambda: not pid_alive(self.daemon_pid), 10, what="daemon to exit")
+            self.daemon_pid = None
+        return p
+
+    def busctl(self, *args, timeout=10):
+        return subprocess.run(["busctl", f"--address={self.address}", *map(str, args)], capture_output=True,
+                              text=True, timeout=timeout)
+
+    def cleanup(self):
+        if self.daemon_pid and pid_alive(self.daemon_pid):
+            try:
+                self.daemon_stop(grace=0)
+            except Exception:
+                pass
+            if self.daemon_pid and pid_alive(self.daemon_pid):
+                os.kill(self.daemon_pid, signal.SIGKILL)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (our own child, not yet reaped) counts as gone.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture
+def oly_env(tmp_path):
+    """An isolated oly instance with no daemon running."""
+    runtime = Path(tempfile.mkdtemp(prefix="oly-", dir="/tmp"))  # short: socket paths must fit 108 bytes
+    o = Oly(tmp_path / "state", runtime)
+    yield o
+    o.cleanup()
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+@pytest.fixture
+def oly(oly_env):
+    """An isolated oly instance with its daemon running."""
+    oly_env.daemon_start()
+    return oly_env
+
+
+def pytest_report_header(config):
+    return [f"oly build: {BUILD}"]
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [p for p in (OLY, OLY_DAEMON) if not p.exists()]
+    if missing:
+        raise pytest.UsageError(f"build oly first (missing {', '.join(map(str, missing))})")
