@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The two commands of the README, on a fresh Debian 12 as root:
+#   tools/bootstrap.sh        install dependencies, build, install to /usr/local, start the daemon
+#   tools/bootstrap.sh test   install dependencies, build, install, run every test (C unit + pytest)
+set -euo pipefail
+
+mode=${1:-run}
+case "$mode" in
+run | test) ;;
+-h | --help)
+        sed -n '3,5p' "$0"
+        exit 0
+        ;;
+*)
+        echo "usage: $0 [run|test]" >&2
+        exit 2
+        ;;
+esac
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "bootstrap.sh installs packages: run it as root (sudo $0 $mode)." >&2
+        exit 1
+fi
+
+# Build and runtime dependencies; why each is here is in README.md ("Dependencies").
+packages=(
+        build-essential meson ninja-build pkg-config
+        libsystemd-dev libsqlite3-dev libjson-c-dev
+        systemd dbus util-linux procps sqlite3
+)
+# What the tests drive: pytest and friends from Debian (no PyPI here), busctl/systemd-socket-activate
+# (systemd), setpriv (util-linux).
+test_packages=(python3 python3-pytest python3-requests python3-websocket)
+
+echo "==> Installing packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${packages[@]}" "${test_packages[@]}" >/dev/null
+
+echo "==> Building"
+meson_opts=(--buildtype=debugoptimized --prefix=/usr/local)
+[ "${CI:-}" = true ] && meson_opts+=(-Dwerror=true)
+if [ -d build ]; then
+        meson setup --reconfigure build "${meson_opts[@]}" >/dev/null
+else
+        meson setup build "${meson_opts[@]}" >/dev/null
+fi
+ninja -C build
+
+echo "==> Installing to /usr/local"
+meson install -C build --quiet
+
+if [ "$mode" = run ]; then
+        echo "==> Starting oly"
+        if oly ls >/dev/null 2>&1; then
+                echo "oly daemon is already running."
+        else
+                oly daemon start --detach
+        fi
+        echo "Try: oly start --detach -- sh -c 'echo hello; sleep 60' && oly ls"
+        exit 0
+fi
+
+echo "==> Running the tests"
+# The C unit tests run inside pytest too (test/test_unit.py), so one summary counts everything.
+exec /usr/bin/python3 -m pytest -v -p no:cacheprovider test
