@@ -399,7 +399,7 @@ int session_load(Manager *m, const SessionRecord *rec, Session **ret) {
 
 /* The environment the session runs with: the caller's, with TERM set and the daemon's own
  * service-manager protocol variables removed. */
-static char **session_build_env(const char *id, char *const *caller) {
+static char **session_build_env(const char *id, char *const *caller, char *owned[static 2]) {
         static const char *const drop[] = { "TERM=", "OLY_SESSION_ID=", "NOTIFY_SOCKET=", "LISTEN_PID=", "LISTEN_FDS=",
                                             "LISTEN_FDNAMES=", "WATCHDOG_PID=", "WATCHDOG_USEC=", "JOURNAL_STREAM=",
                                             "INVOCATION_ID=" };
@@ -418,10 +418,18 @@ static char **session_build_env(const char *id, char *const *caller) {
                 if (!skip)
                         env[k++] = caller[i];
         }
-        if (asprintf(&env[k++], "TERM=xterm-256color") < 0 || asprintf(&env[k++], "OLY_SESSION_ID=%s", id) < 0) {
+        owned[0] = strdup("TERM=xterm-256color");
+        if (asprintf(&owned[1], "OLY_SESSION_ID=%s", id) < 0)
+                owned[1] = NULL;
+        if (!owned[0] || !owned[1]) {
+                free(owned[0]);
+                free(owned[1]);
+                owned[0] = owned[1] = NULL;
                 free(env);
                 return NULL;
         }
+        env[k++] = owned[0];
+        env[k++] = owned[1];
         return env;
 }
 
@@ -473,7 +481,7 @@ static int open_pty(unsigned rows, unsigned cols, int *ret_master, char **ret_sl
 
 int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason) {
         _cleanup_free_ char *dir = NULL, *logpath = NULL, *exe = NULL, *slave = NULL, *reason = NULL;
-        _cleanup_free_ char **env = NULL;
+        _cleanup_free_ char **env = NULL, *env_term = NULL, *env_id = NULL;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
         sigset_t mask;
@@ -545,7 +553,10 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
         manager_add_session(m, s);
         manager_session_started(m, s);
 
-        env = session_build_env(s->rec.id, p->env);
+        char *owned[2] = {};
+        env = session_build_env(s->rec.id, p->env, owned);
+        env_term = owned[0];
+        env_id = owned[1];
         if (!env) {
                 r = -ENOMEM;
                 reason = strdup("out of memory");
