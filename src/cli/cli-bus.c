@@ -161,3 +161,22 @@ int cli_parse_node(const char *verb, const char *s) {
                 return usage_error(verb, "invalid node name '%s'.", s);
         return 0;
 }
+
+int cli_resolve(sd_bus *bus, const char *node, const char *id, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *full;
+        int r;
+
+        r = cli_call(bus, node, "ResolveSession", 0, &error, &reply, "s", id);
+        if (r < 0) {
+                r = cli_bus_error(&error, r, node, "Failed to find the session");
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_read(reply, "so", &full, NULL);
+        if (r < 0)
+                return cli_error("bad reply from the daemon: %s", strerror(-r));
+        *ret = strdup(full);
+        return *ret ? 0 : cli_error("out of memory");
+}

@@ -37,6 +37,13 @@ int cli_bus_error(const sd_bus_error *error, int r, const char *node, const char
 int cli_call(sd_bus *bus, const char *node, const char *method, uint64_t timeout_usec, sd_bus_error *error,
              sd_bus_message **reply, const char *types, ...);
 
+/* Resolves what the user typed (a prefix, or "" for the most recent) to a full id; returns 0 or an exit
+ * code after printing the error. */
+int cli_resolve(sd_bus *bus, const char *node, const char *id, char **ret);
+
+/* Attaches this terminal to a session until it exits or the user detaches; returns the exit code. */
+int attach_session(sd_bus *bus, const char *node, const char *id, bool from_start);
+
 /* Option parsing helpers shared by the verbs (they print usage errors themselves). */
 int cli_parse_grace(const char *verb, const char *s, uint64_t *ret_usec);
 int cli_parse_node(const char *verb, const char *s);
@@ -48,3 +55,6 @@ int verb_ls(int argc, char *argv[]);
 int verb_stop(int argc, char *argv[]);
 int verb_notify(int argc, char *argv[]);
 int verb_skill(int argc, char *argv[]);
+int verb_attach(int argc, char *argv[]);
+int verb_logs(int argc, char *argv[]);
+int verb_send(int argc, char *argv[]);

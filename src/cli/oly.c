@@ -10,6 +10,9 @@ static const Verb verbs[] = {
         { "start", "Start a command in a new session", verb_start },
         { "ls", "List sessions", verb_ls },
         { "stop", "Stop a session", verb_stop },
+        { "attach", "Attach this terminal to a session", verb_attach },
+        { "logs", "Print a session's output as a terminal showed it", verb_logs },
+        { "send", "Send input or keys to a session without attaching", verb_send },
         { "notify", "Turn a session's notifications on or off", verb_notify },
         { "skill", "Print the guide for agents driving oly", verb_skill },
 };

@@ -144,9 +144,13 @@ int verb_start(int argc, char *argv[]) {
         if (r < 0)
                 return cli_error("bad reply from the daemon: %s", strerror(-r));
 
-        printf("%s\n", id);
-        if (!detach)
-                fprintf(stderr, "oly: attaching is not available yet in this version; session %s runs detached "
-                                "(see 'oly ls').\n", id);
-        return EXIT_OK;
+        if (detach) {
+                printf("%s\n", id);
+                return EXIT_OK;
+        }
+        /* Attach from the first byte the program wrote, not from a snapshot of whatever it drew since. */
+        _cleanup_free_ char *full = strdup(id);
+        if (!full)
+                return cli_error("out of memory");
+        return attach_session(bus, node, full, true);
 }

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "keyspec.h"
 #include "log.h"
 #include "manager.h"
 #include "oly-def.h"
@@ -300,6 +301,189 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return 1; /* answered once every session has ended */
 }
 
+static int method_open_terminal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        const char *id;
+        uint64_t flags;
+        Session *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "st", &id, &flags);
+        if (r < 0)
+                return r;
+        if (flags & ~(uint64_t) OLY_OPEN_TERMINAL_FROM_START)
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Unknown flags 0x%llx.",
+                                         (unsigned long long) flags);
+        if (!sd_bus_message_get_bus(msg) || sd_bus_can_send(sd_bus_message_get_bus(msg), SD_BUS_TYPE_UNIX_FD) <= 0)
+                return sd_bus_error_set(error, OLY_ERROR_INVALID_ARGUMENT,
+                                        "This connection cannot pass file descriptors; connect with fd passing "
+                                        "enabled.");
+        r = manager_resolve_session(m, id, &s, error);
+        if (r < 0)
+                return r;
+        r = session_open_terminal(s, flags & OLY_OPEN_TERMINAL_FROM_START, &fd);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended (%s); see 'oly logs %s'.",
+                                         s->rec.id, session_status_to_string(s->rec.status), s->rec.id);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED, "Session %s already has %u clients attached.",
+                                         s->rec.id, SESSION_CLIENTS_MAX);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to open a terminal stream on %s", s->rec.id);
+        return sd_bus_reply_method_return(msg, "h", fd);
+}
+
+static int method_resize_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+        uint16_t rows, cols;
+        Session *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "sqq", &id, &rows, &cols);
+        if (r < 0)
+                return r;
+        r = manager_resolve_session(m, id, &s, error);
+        if (r < 0)
+                return r;
+        r = session_resize(s, rows, cols);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended.", s->rec.id);
+        if (r == -EINVAL)
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Invalid size %ux%u.", rows, cols);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to resize %s", s->rec.id);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_send_input(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        Buf bytes = { .max = SESSION_INPUT_MAX };
+        const char *id;
+        Session *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+        r = manager_resolve_session(m, id, &s, error);
+        if (r < 0)
+                return r;
+        if (!s->active || !s->term)
+                return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended (%s).", s->rec.id,
+                                         session_status_to_string(s->rec.status));
+
+        /* Every chunk is checked before any byte is written: a bad one sends nothing. */
+        bool app_cursor = session_app_cursor(s);
+        r = sd_bus_message_enter_container(msg, 'a', "(say)");
+        if (r < 0)
+                return r;
+        for (unsigned i = 0;; i++) {
+                const char *kind;
+                const void *data;
+                size_t n;
+                r = sd_bus_message_enter_container(msg, 'r', "say");
+                if (r < 0)
+                        goto fail;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(msg, "s", &kind);
+                if (r >= 0)
+                        r = sd_bus_message_read_array(msg, 'y', &data, &n);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(msg);
+                if (r < 0)
+                        goto fail;
+                if (streq(kind, "text"))
+                        r = buf_put(&bytes, data, n);
+                else if (streq(kind, "key")) {
+                        char spec[128];
+                        uint8_t enc[KEYSPEC_BYTES_MAX];
+                        if (n == 0 || n >= sizeof spec || memchr(data, 0, n)) {
+                                r = sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Chunk %u: invalid key spec.",
+                                                      i + 1);
+                                goto fail;
+                        }
+                        memcpy(spec, data, n);
+                        spec[n] = 0;
+                        int k = keyspec_encode(spec, app_cursor, enc, sizeof enc);
+                        if (k < 0) {
+                                r = sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
+                                                      "Chunk %u: invalid key spec 'key:%s'.", i + 1, spec);
+                                goto fail;
+                        }
+                        r = buf_put(&bytes, enc, (size_t) k);
+                } else {
+                        r = sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
+                                              "Chunk %u: unknown kind '%s' (expected text or key).", i + 1, kind);
+                        goto fail;
+                }
+                if (r == -ENOBUFS) {
+                        r = sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Input is larger than %u bytes.",
+                                              SESSION_INPUT_MAX);
+                        goto fail;
+                }
+                if (r < 0)
+                        goto fail;
+        }
+        r = sd_bus_message_exit_container(msg);
+        if (r < 0)
+                goto fail;
+
+        r = session_write_input(s, bytes.data, bytes.len, msg);
+        buf_free(&bytes);
+        if (r == -ENOBUFS)
+                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
+                                         "Session %s is not reading its input (%u bytes queued); try again later.",
+                                         s->rec.id, SESSION_INPUT_MAX);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended.", s->rec.id);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to send input to %s", s->rec.id);
+        return 1; /* answered once the bytes are in the PTY */
+fail:
+        buf_free(&bytes);
+        return r;
+}
+
+static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        Manager *m = userdata;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ uint64_t *rz = NULL;
+        size_t n;
+        const char *id;
+        Session *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+        r = manager_resolve_session(m, id, &s, error);
+        if (r < 0)
+                return r;
+        r = session_open_log(s, &fd, &rz, &n);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to open the log of %s", s->rec.id);
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append(reply, "sh", s->rec.id, fd);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(tqq)");
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                r = sd_bus_message_append(reply, "(tqq)", rz[3 * i], (uint16_t) rz[3 * i + 1], (uint16_t) rz[3 * i + 2]);
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_message_append(reply, "bs", s->active, session_status_to_string(s->rec.status));
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", OLY_VERSION);
@@ -343,6 +527,15 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_kill_session, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("SetNotifications", SD_BUS_ARGS("s", id, "b", enabled), SD_BUS_NO_RESULT,
                                 method_set_notifications, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenTerminal", SD_BUS_ARGS("s", id, "t", flags), SD_BUS_RESULT("h", fd),
+                                method_open_terminal, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ResizeSession", SD_BUS_ARGS("s", id, "q", rows, "q", cols), SD_BUS_NO_RESULT,
+                                method_resize_session, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SendInput", SD_BUS_ARGS("s", id, "a(say)", chunks), SD_BUS_NO_RESULT,
+                                method_send_input, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenLog", SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("s", id, "h", fd, "a(tqq)", resizes, "b", running, "s", status),
+                                method_open_log, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("t", grace), SD_BUS_NO_RESULT, method_shutdown, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("SessionCreated", SD_BUS_ARGS("s", id, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("SessionExited", SD_BUS_ARGS("s", id, "o", path, "s", status, "i", exit_code), 0),

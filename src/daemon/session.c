@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 
 #include "exec-util.h"
+#include "oly-def.h"
 #include "log.h"
 #include "paths.h"
 #include "session.h"
@@ -28,6 +30,8 @@ static Session *session_alloc(Manager *m) {
         s->manager = m;
         s->master_fd = -EBADF;
         s->log_fd = -EBADF;
+        s->resize_fd = -EBADF;
+        s->input.max = SESSION_INPUT_MAX;
         s->rec.exit_code = -1;
         return s;
 }
@@ -50,11 +54,29 @@ static void session_reply_waiters(Session *s) {
         s->n_stop_waiters = 0;
 }
 
+static void session_fail_input_waiters(Session *s) {
+        for (size_t i = 0; i < s->n_input_waiters; i++) {
+                (void) sd_bus_reply_method_errorf(s->input_waiters[i].reply, OLY_ERROR_NOT_RUNNING,
+                                                  "Session %s ended before its input was written.", s->rec.id);
+                sd_bus_message_unref(s->input_waiters[i].reply);
+        }
+        free(s->input_waiters);
+        s->input_waiters = NULL;
+        s->n_input_waiters = 0;
+        buf_free(&s->input);
+}
+
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
+        while (s->clients)
+                attach_client_free(s->clients);
         /* Anyone still waiting learns the state we have rather than hanging. */
         session_reply_waiters(s);
+        session_fail_input_waiters(s);
+        sd_event_source_disable_unref(s->term_source);
+        terminal_free(s->term);
+        safe_close(s->resize_fd);
         sd_event_source_disable_unref(s->pty_source);
         sd_event_source_disable_unref(s->child_source);
         sd_event_source_disable_unref(s->stop_timer);
@@ -99,7 +121,10 @@ static void session_append_log(Session *s, const char *buf, size_t n) {
                         if (errno == EINTR)
                                 continue;
                         /* A full disk must not stop the session; the bytes still reach attached clients. */
-                        log_warning_errno(errno, "Failed to append to the log of session %s: %m", s->rec.id);
+                        if (!s->log_broken)
+                                log_warning_errno(errno, "Failed to append to the log of session %s: %m",
+                                                  s->rec.id);
+                        s->log_broken = true;
                         return;
                 }
                 buf += k;
@@ -116,8 +141,19 @@ static int session_read_pty(Session *s) {
                 return -EIO;
         n = read(s->master_fd, buf, sizeof buf);
         if (n > 0) {
+                /* The hot path: log, clients, then (later, off this path) the terminal model. */
+                uint64_t at = s->out_offset;
                 if (s->log_fd >= 0)
                         session_append_log(s, buf, (size_t) n);
+                else
+                        s->log_broken = true;
+                s->out_offset += (uint64_t) n;
+                if (s->clients)
+                        attach_clients_push(s, (const uint8_t *) buf, (size_t) n, at);
+                if (s->term) {
+                        terminal_queue(s->term, buf, (size_t) n);
+                        (void) sd_event_source_set_enabled(s->term_source, SD_EVENT_ON);
+                }
                 return 1;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -130,11 +166,201 @@ static void session_close_pty(Session *s) {
         s->pty_source = sd_event_source_disable_unref(s->pty_source);
         s->master_fd = safe_close(s->master_fd);
         s->pty_closed = true;
+        s->term_source = sd_event_source_disable_unref(s->term_source);
+        s->term = terminal_free(s->term);
+        s->resize_fd = safe_close(s->resize_fd);
+        session_fail_input_waiters(s);
+}
+
+static void session_update_pty_events(Session *s) {
+        if (s->pty_source)
+                (void) sd_event_source_set_io_events(s->pty_source, EPOLLIN | (s->input.len > 0 ? EPOLLOUT : 0));
+}
+
+/* Writes queued input; answers the SendInput calls whose bytes are all in. */
+static void session_flush_input(Session *s) {
+        while (s->input.len > 0 && s->master_fd >= 0) {
+                ssize_t n = write(s->master_fd, s->input.data, s->input.len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break; /* EAGAIN: the program is not reading; EIO: it is gone */
+                }
+                buf_consume(&s->input, (size_t) n);
+                s->input_written += (uint64_t) n;
+        }
+        size_t k = 0;
+        for (size_t i = 0; i < s->n_input_waiters; i++) {
+                InputWaiter *w = &s->input_waiters[i];
+                if (s->input_written >= w->until) {
+                        (void) sd_bus_reply_method_return(w->reply, NULL);
+                        sd_bus_message_unref(w->reply);
+                } else
+                        s->input_waiters[k++] = *w;
+        }
+        s->n_input_waiters = k;
+        if (s->input_paused && s->input.len < SESSION_INPUT_MAX / 2) {
+                s->input_paused = false;
+                attach_clients_resume_input(s);
+        }
+        session_update_pty_events(s);
+}
+
+int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *reply) {
+        int r;
+
+        if (!s->active || s->master_fd < 0)
+                return -ESRCH;
+        if (reply) {
+                InputWaiter *w = reallocarray(s->input_waiters, s->n_input_waiters + 1, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                s->input_waiters = w;
+        }
+        r = buf_put(&s->input, data, n);
+        if (r < 0) {
+                /* Full: stop reading attached clients until the program catches up. */
+                s->input_paused = true;
+                attach_clients_resume_input(s);
+                return -ENOBUFS;
+        }
+        if (reply)
+                s->input_waiters[s->n_input_waiters++] =
+                        (InputWaiter) { sd_bus_message_ref(reply), s->input_written + s->input.len };
+        session_flush_input(s);
+        return 0;
+}
+
+int session_resize(Session *s, unsigned rows, unsigned cols) {
+        struct winsize ws = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+
+        if (!s->active || s->master_fd < 0)
+                return -ESRCH;
+        if (rows < 1 || cols < 1 || rows > 10000 || cols > 10000)
+                return -EINVAL;
+        if (rows == s->rec.rows && cols == s->rec.cols)
+                return 0;
+        if (ioctl(s->master_fd, TIOCSWINSZ, &ws) < 0)
+                return -errno;
+        s->rec.rows = rows;
+        s->rec.cols = cols;
+        if (s->term)
+                terminal_resize(s->term, rows, cols);
+        if (s->resize_fd >= 0)
+                (void) dprintf(s->resize_fd, "%llu %u %u\n", (unsigned long long) s->out_offset, rows, cols);
+        (void) session_save(s);
+        return 0;
+}
+
+bool session_app_cursor(Session *s) {
+        return s->term && terminal_app_cursor(s->term);
+}
+
+static int frame_append(Buf *b, FrameType type, const void *p, size_t n) {
+        uint8_t h[OLY_FRAME_HEADER_SIZE];
+        frame_header(h, type, (uint32_t) n);
+        int r = buf_put(b, h, sizeof h);
+        return r < 0 ? r : buf_put(b, p, n);
+}
+
+int session_open_terminal(Session *s, bool from_start, int *ret_fd) {
+        _cleanup_close_ int ours = -EBADF, theirs = -EBADF;
+        Buf prologue = {};
+        int fds[2], r;
+
+        if (!s->active || s->master_fd < 0)
+                return -ESRCH;
+        if (s->n_clients >= SESSION_CLIENTS_MAX)
+                return -EUSERS;
+        /* Blocking on both ends; O_NONBLOCK (a property of the open file) only on ours. */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
+                return -errno;
+        ours = fds[0];
+        theirs = fds[1];
+        if (fcntl(ours, F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
+        (void) setsockopt(ours, SOL_SOCKET, SO_SNDBUF, &(int) { 1024 * 1024 }, sizeof(int));
+
+        uint8_t hello[8];
+        put_u32(hello, OLY_ATTACH_PROTOCOL_VERSION);
+        put_u16(hello + 4, (uint16_t) s->rec.rows);
+        put_u16(hello + 6, (uint16_t) s->rec.cols);
+        r = frame_append(&prologue, FRAME_HELLO, hello, sizeof hello);
+        if (r >= 0 && !from_start && s->term) {
+                Buf snap = {};
+                r = terminal_snapshot(s->term, &snap);
+                for (size_t off = 0; r >= 0 && off < snap.len; off += SESSION_READ_MAX)
+                        r = frame_append(&prologue, FRAME_SNAPSHOT, snap.data + off,
+                                         MIN((size_t) SESSION_READ_MAX, snap.len - off));
+                buf_free(&snap);
+        }
+        if (r >= 0)
+                r = attach_client_new(s, ours, &prologue, from_start ? 0 : s->out_offset);
+        buf_free(&prologue);
+        if (r < 0)
+                return r;
+        TAKE_FD(ours);
+        *ret_fd = TAKE_FD(theirs);
+        return 0;
+}
+
+int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n) {
+        _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id), *logp = NULL, *rzp = NULL,
+                            *text = NULL;
+        uint64_t *v = NULL;
+        size_t n = 0;
+        int fd, r;
+
+        if (!dir || !(logp = path_join(dir, "output.log")) || !(rzp = path_join(dir, "resize.log")))
+                return -ENOMEM;
+        fd = open(logp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        r = read_file_full(rzp, 16 * 1024 * 1024, &text, NULL);
+        if (r >= 0) {
+                for (char *line = text, *e; line && *line; line = e ? e + 1 : NULL) {
+                        unsigned long long off;
+                        unsigned rows, cols;
+                        e = strchr(line, '\n');
+                        if (sscanf(line, "%llu %u %u", &off, &rows, &cols) != 3 || rows == 0 || cols == 0)
+                                continue;
+                        uint64_t *nv = reallocarray(v, 3 * (n + 1), sizeof *v);
+                        if (!nv) {
+                                free(v);
+                                safe_close(fd);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        v[3 * n] = off;
+                        v[3 * n + 1] = rows;
+                        v[3 * n + 2] = cols;
+                        n++;
+                }
+        }
+        if (n == 0) {
+                /* Sessions from before resize.log existed: their size as recorded. */
+                v = malloc(3 * sizeof *v);
+                if (!v) {
+                        safe_close(fd);
+                        return -ENOMEM;
+                }
+                v[0] = 0;
+                v[1] = s->rec.rows ?: OLY_DEFAULT_ROWS;
+                v[2] = s->rec.cols ?: OLY_DEFAULT_COLS;
+                n = 1;
+        }
+        *ret_fd = fd;
+        *ret_resizes = v;
+        *ret_n = n;
+        return 0;
 }
 
 static void session_end(Session *s) {
         Manager *m = s->manager;
         int sig = 0, code = -1;
+
+        if (!s->active)
+                return;
 
         /* Whatever is still buffered in the terminal belongs to the log. */
         while (session_read_pty(s) > 0)
@@ -169,12 +395,22 @@ static void session_end(Session *s) {
                 log_info("Session %s exited with code %d: %s", s->rec.id, code,
                          session_status_to_string(s->rec.status));
 
-        s->log_fd = safe_close(s->log_fd);
+        /* Clients still behind read the rest from the log: keep it open for them. */
+        if (s->n_clients == 0)
+                s->log_fd = safe_close(s->log_fd);
         (void) session_save(s);
         session_send_changed(s, "Status", "ExitCode", "EndedAt", NULL);
         session_reply_waiters(s);
         manager_session_ended(m, s);
+        attach_clients_session_ended(s);
         session_schedule_eviction(s);
+}
+
+static int on_terminal_idle(sd_event_source *src, void *userdata) {
+        Session *s = userdata;
+        if (!s->term || !terminal_catch_up(s->term, TERMINAL_FEED_CHUNK))
+                (void) sd_event_source_set_enabled(src, SD_EVENT_OFF);
+        return 0;
 }
 
 static int on_drain_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
@@ -187,7 +423,13 @@ static int on_drain_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 
 static int on_pty_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         Session *s = userdata;
-        int r = session_read_pty(s);
+        int r;
+
+        if (revents & EPOLLOUT)
+                session_flush_input(s);
+        if (!(revents & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                return 0;
+        r = session_read_pty(s);
 
         if (r >= 0)
                 return 0;
@@ -331,6 +573,10 @@ static int on_evict(sd_event_source *src, uint64_t usec, void *userdata) {
 
         if (s->active || s->n_stop_waiters > 0)
                 return 0;
+        if (s->n_clients > 0) {
+                session_schedule_eviction(s); /* still draining to an attached client */
+                return 0;
+        }
         log_debug("Evicting finished session %s from memory.", s->rec.id);
         manager_remove_session(s->manager, s);
         session_free(s);
@@ -480,7 +726,8 @@ static int open_pty(unsigned rows, unsigned cols, int *ret_master, char **ret_sl
 }
 
 int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason) {
-        _cleanup_free_ char *dir = NULL, *logpath = NULL, *exe = NULL, *slave = NULL, *reason = NULL;
+        _cleanup_free_ char *dir = NULL, *logpath = NULL, *resizepath = NULL, *exe = NULL, *slave = NULL,
+                            *reason = NULL;
         _cleanup_free_ char **env = NULL, *env_term = NULL, *env_id = NULL;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -531,7 +778,8 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
 
         dir = path_join(m->sessions_dir, s->rec.id);
         logpath = dir ? path_join(dir, "output.log") : NULL;
-        if (!logpath) {
+        resizepath = dir ? path_join(dir, "resize.log") : NULL;
+        if (!logpath || !resizepath) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -539,7 +787,8 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
                 r = log_error_errno(errno, "Failed to create %s: %m", dir);
                 goto fail;
         }
-        s->log_fd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Read-write: clients that fall behind are served from it. */
+        s->log_fd = open(logpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (s->log_fd < 0) {
                 r = log_error_errno(errno, "Failed to open %s: %m", logpath);
                 goto fail;
@@ -637,6 +886,21 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
         if (r < 0)
                 log_warning_errno(r, "Failed to watch the terminal of session %s; its output is lost: %m",
                                   s->rec.id);
+
+        /* The terminal model catches up only when the loop has nothing more urgent to do. */
+        r = terminal_new(p->rows, p->cols, s->master_fd, &s->term);
+        if (r >= 0)
+                r = sd_event_add_defer(m->event, &s->term_source, on_terminal_idle, s);
+        if (r >= 0)
+                r = sd_event_source_set_priority(s->term_source, SD_EVENT_PRIORITY_IDLE);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s->term_source, SD_EVENT_OFF);
+        if (r < 0)
+                log_warning_errno(r, "No terminal model for session %s (no snapshots, no query answers): %m",
+                                  s->rec.id);
+        s->resize_fd = openat(AT_FDCWD, resizepath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (s->resize_fd >= 0)
+                (void) dprintf(s->resize_fd, "0 %u %u\n", p->rows, p->cols);
 
         log_info("Session %s started: pid %d, %s", s->rec.id, (int) pid, exe);
         *ret = s;

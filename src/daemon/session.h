@@ -6,14 +6,29 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "attach-protocol.h"
+#include "buf.h"
 #include "db.h"
 #include "manager.h"
+#include "terminal.h"
 
 /* How long after the leader's exit we keep reading the PTY for output still in flight before we
  * call the session ended even though some other process still holds the terminal open. */
 #define SESSION_DRAIN_USEC (200 * USEC_PER_MSEC)
 /* PTY reads: one read moves up to this much. */
 #define SESSION_READ_MAX (64 * 1024)
+/* Input queued for the PTY (from attached clients and SendInput) while the program does not read. */
+#define SESSION_INPUT_MAX (1024U * 1024U)
+/* Terminal streams open on one session at once. */
+#define SESSION_CLIENTS_MAX 64
+
+typedef struct AttachClient AttachClient;
+
+/* A SendInput call waiting until its bytes are in the PTY. */
+typedef struct InputWaiter {
+        sd_bus_message *reply;
+        uint64_t until; /* input_written must reach this */
+} InputWaiter;
 
 struct Session {
         Manager *manager;
@@ -27,6 +42,24 @@ struct Session {
         int master_fd;
         int log_fd;
         sd_event_source *pty_source, *child_source, *stop_timer, *drain_timer, *evict_timer;
+
+        Terminal *term; /* NULL once the session has ended */
+        sd_event_source *term_source;
+        int resize_fd;
+
+        /* Output: out_offset bytes so far, all in output.log; attached clients each track their own
+         * offset and are served from the log when they fall behind. */
+        uint64_t out_offset;
+        bool log_broken; /* an append failed: the log no longer holds every byte */
+        AttachClient *clients;
+        unsigned n_clients;
+
+        /* Input: bytes for the PTY not yet written; input_written counts all bytes ever written. */
+        Buf input;
+        uint64_t input_written;
+        InputWaiter *input_waiters;
+        size_t n_input_waiters;
+        bool input_paused; /* clients are not read while input is full */
 
         bool active; /* counted in manager->n_active */
         bool stop_requested, kill_requested, sigkill_sent, child_exited, pty_closed;
@@ -66,6 +99,24 @@ int session_set_notifications(Session *s, bool enabled);
 void session_schedule_eviction(Session *s);
 
 const char *session_path(Session *s);
+
+/* Queues bytes for the PTY. reply (may be NULL) is answered once they are written. -ENOBUFS when the
+ * queue is full, -ESRCH when the session has ended. */
+int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *reply);
+int session_resize(Session *s, unsigned rows, unsigned cols);
+/* Opens a terminal stream; returns the client's end of the socket. */
+int session_open_terminal(Session *s, bool from_start, int *ret_fd);
+/* For readers of output.log: an fd on it, and the resize history (offset, rows, cols triples). */
+int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n);
+bool session_app_cursor(Session *s);
+
+/* attach.c */
+void attach_client_wake(AttachClient *c);
+void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t offset);
+void attach_clients_session_ended(Session *s);
+void attach_clients_resume_input(Session *s);
+int attach_client_new(Session *s, int fd, const Buf *prologue, uint64_t offset);
+AttachClient *attach_client_free(AttachClient *c);
 
 /* session-dbus.c */
 extern const sd_bus_vtable session_vtable[];

@@ -41,6 +41,9 @@
 #define OLY_DEFAULT_SHUTDOWN_GRACE_SEC 15
 #define OLY_DEFAULT_LIST_LIMIT 10
 
+/* OpenTerminal flags: replay the whole output from the first byte instead of a screen snapshot. */
+#define OLY_OPEN_TERMINAL_FROM_START (UINT64_C(1) << 0)
+
 /* CreateSession flags */
 #define OLY_CREATE_NOTIFICATIONS_DISABLED (UINT64_C(1) << 0)
 #define _OLY_CREATE_FLAGS_ALL OLY_CREATE_NOTIFICATIONS_DISABLED
