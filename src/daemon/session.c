@@ -132,6 +132,8 @@ static void session_append_log(Session *s, const char *buf, size_t n) {
         }
 }
 
+static void session_model_kick(Session *s);
+
 /* Reads once. Returns 1 if data was read, 0 on EAGAIN, -EIO when the terminal is gone. */
 static int session_read_pty(Session *s) {
         static char buf[SESSION_READ_MAX];
@@ -152,7 +154,7 @@ static int session_read_pty(Session *s) {
                         attach_clients_push(s, (const uint8_t *) buf, (size_t) n, at);
                 if (s->term) {
                         terminal_queue(s->term, buf, (size_t) n);
-                        (void) sd_event_source_set_enabled(s->term_source, SD_EVENT_ON);
+                        session_model_kick(s);
                 }
                 return 1;
         }
@@ -160,6 +162,16 @@ static int session_read_pty(Session *s) {
                 return 0;
         /* EIO: every slave fd is closed. 0 cannot happen on a PTY master, treat it the same. */
         return -EIO;
+}
+
+static void session_model_kick(Session *s) {
+        int enabled = SD_EVENT_OFF;
+
+        (void) sd_event_now(s->manager->event, CLOCK_MONOTONIC, &s->last_output_usec);
+        if (!s->term_source || (sd_event_source_get_enabled(s->term_source, &enabled) >= 0 && enabled != SD_EVENT_OFF))
+                return;
+        (void) sd_event_source_set_time(s->term_source, s->last_output_usec + TERMINAL_QUIET_USEC);
+        (void) sd_event_source_set_enabled(s->term_source, SD_EVENT_ONESHOT);
 }
 
 static void session_close_pty(Session *s) {
@@ -406,10 +418,24 @@ static void session_end(Session *s) {
         session_schedule_eviction(s);
 }
 
-static int on_terminal_idle(sd_event_source *src, void *userdata) {
+/* The model catches up TERMINAL_QUIET_USEC after the last output, a chunk per dispatch. While output
+ * flows the timer is only pushed back (no syscall: it is re-armed when it fires). */
+static int on_terminal_quiet(sd_event_source *src, uint64_t usec, void *userdata) {
         Session *s = userdata;
-        if (!s->term || !terminal_catch_up(s->term, TERMINAL_FEED_CHUNK))
-                (void) sd_event_source_set_enabled(src, SD_EVENT_OFF);
+        uint64_t now;
+
+        if (!s->term)
+                return 0;
+        (void) sd_event_now(s->manager->event, CLOCK_MONOTONIC, &now);
+        if (s->last_output_usec + TERMINAL_QUIET_USEC > now) {
+                (void) sd_event_source_set_time(src, s->last_output_usec + TERMINAL_QUIET_USEC);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        if (terminal_catch_up(s->term, TERMINAL_FEED_CHUNK)) {
+                (void) sd_event_source_set_time(src, now);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        }
         return 0;
 }
 
@@ -890,7 +916,8 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
         /* The terminal model catches up only when the loop has nothing more urgent to do. */
         r = terminal_new(p->rows, p->cols, s->master_fd, &s->term);
         if (r >= 0)
-                r = sd_event_add_defer(m->event, &s->term_source, on_terminal_idle, s);
+                r = sd_event_add_time(m->event, &s->term_source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_terminal_quiet,
+                                      s);
         if (r >= 0)
                 r = sd_event_source_set_priority(s->term_source, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)

@@ -45,6 +45,7 @@ struct Session {
 
         Terminal *term; /* NULL once the session has ended */
         sd_event_source *term_source;
+        uint64_t last_output_usec; /* CLOCK_MONOTONIC */
         int resize_fd;
 
         /* Output: out_offset bytes so far, all in output.log; attached clients each track their own

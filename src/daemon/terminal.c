@@ -35,9 +35,12 @@ static int on_sb_pushline(int cols, const VTermScreenCell *cells, void *user) {
                 buf_free(&line);
                 return 0;
         }
-        /* Keep the newest lines: drop whole lines from the front until this one fits. */
-        while (t->scrollback.len + line.len > TERMINAL_SCROLLBACK_BYTES && t->scrollback.len > 0) {
-                uint8_t *nl = memchr(t->scrollback.data, '\n', t->scrollback.len);
+        /* Keep the newest lines. The buffer may grow to twice its size before the oldest half goes in
+         * one move, so a flood of lines costs one memmove per TERMINAL_SCROLLBACK_BYTES, not per line. */
+        if (t->scrollback.len + line.len > t->scrollback.max) {
+                size_t cut = t->scrollback.len / 2;
+                uint8_t *nl = t->scrollback.len > 0 ? memchr(t->scrollback.data + cut, '\n', t->scrollback.len - cut)
+                                                     : NULL;
                 buf_consume(&t->scrollback, nl ? (size_t) (nl - t->scrollback.data) + 1 : t->scrollback.len);
         }
         (void) buf_put(&t->scrollback, line.data, line.len);
@@ -80,7 +83,7 @@ int terminal_new(unsigned rows, unsigned cols, int reply_fd, Terminal **ret) {
         t->answer = true;
         t->cursor_visible = true;
         t->pending.max = TERMINAL_PENDING_MAX;
-        t->scrollback.max = TERMINAL_SCROLLBACK_BYTES;
+        t->scrollback.max = 2 * TERMINAL_SCROLLBACK_BYTES;
         t->vt = vterm_new((int) rows, (int) cols);
         if (!t->vt) {
                 free(t);
@@ -107,18 +110,101 @@ Terminal *terminal_free(Terminal *t) {
         return NULL;
 }
 
+static void remember_mode(Terminal *t, unsigned mode, char value) {
+        for (unsigned i = 0; i < t->n_dropped_modes; i++)
+                if (t->dropped_modes[i].mode == mode) {
+                        t->dropped_modes[i].value = value;
+                        return;
+                }
+        if (t->n_dropped_modes < ELEMENTSOF(t->dropped_modes))
+                t->dropped_modes[t->n_dropped_modes++] = (typeof(t->dropped_modes[0])) { mode, value };
+}
+
+/* Finds DECSET/DECRST sequences (ESC [ ? n ; n ... h|l) in bytes about to be dropped. */
+static void scan_modes(Terminal *t, const uint8_t *p, size_t n) {
+        static const unsigned wanted[] = { 1, 25, 47, 1000, 1002, 1003, 1006, 1047, 1049, 2004 };
+        const uint8_t *end = p + n;
+
+        while ((p = memchr(p, '\033', (size_t) (end - p)))) {
+                if (end - p < 4 || p[1] != '[' || p[2] != '?') {
+                        p++;
+                        continue;
+                }
+                const uint8_t *q = p + 3;
+                unsigned nums[8], k = 0, v = 0;
+                bool digit = false;
+                for (; q < end && k < ELEMENTSOF(nums); q++) {
+                        if (*q >= '0' && *q <= '9') {
+                                v = v * 10 + (unsigned) (*q - '0');
+                                digit = true;
+                        } else if (*q == ';') {
+                                nums[k++] = v;
+                                v = 0;
+                                digit = false;
+                        } else
+                                break;
+                }
+                if (q < end && (*q == 'h' || *q == 'l') && digit && k < ELEMENTSOF(nums)) {
+                        nums[k++] = v;
+                        for (unsigned i = 0; i < k; i++)
+                                for (size_t j = 0; j < ELEMENTSOF(wanted); j++)
+                                        if (nums[i] == wanted[j])
+                                                remember_mode(t, nums[i], (char) *q);
+                }
+                p = q;
+        }
+}
+
+static Buf probe(Terminal *t, void (*fn)(Terminal *t));
+static void probe_up(Terminal *t);
+static void probe_paste(Terminal *t);
+static void probe_mouse(Terminal *t);
+
+/* Drops the first n pending bytes and then `skip` bytes of data (not yet queued) unfed. */
+static void drop_pending(Terminal *t, size_t n, const uint8_t *data, size_t skip) {
+        Buf b;
+
+        /* The modes in force: what the model knows now, updated by the bytes about to be dropped. */
+        t->n_dropped_modes = 0;
+        remember_mode(t, 1049, t->altscreen ? 'h' : 'l');
+        remember_mode(t, 25, t->cursor_visible ? 'h' : 'l');
+        b = probe(t, probe_up);
+        remember_mode(t, 1, b.len >= 2 && b.data[1] == 'O' ? 'h' : 'l');
+        buf_free(&b);
+        b = probe(t, probe_paste);
+        remember_mode(t, 2004, b.len > 0 ? 'h' : 'l');
+        buf_free(&b);
+        if (t->mouse != VTERM_PROP_MOUSE_NONE) {
+                remember_mode(t, t->mouse == VTERM_PROP_MOUSE_CLICK ? 1000 : t->mouse == VTERM_PROP_MOUSE_DRAG ? 1002 : 1003,
+                              'h');
+                b = probe(t, probe_mouse);
+                if (b.len >= 3 && b.data[2] == '<')
+                        remember_mode(t, 1006, 'h');
+                buf_free(&b);
+        }
+        scan_modes(t, t->pending.data, n);
+        if (skip > 0)
+                scan_modes(t, data, skip);
+        buf_consume(&t->pending, n);
+
+        /* Start the model over and put the modes back before the kept bytes. */
+        vterm_screen_reset(t->screen, 1);
+        t->scrollback.len = 0;
+        for (unsigned i = 0; i < t->n_dropped_modes; i++) {
+                char seq[32];
+                int l = snprintf(seq, sizeof seq, "\033[?%u%c", t->dropped_modes[i].mode, t->dropped_modes[i].value);
+                vterm_input_write(t->vt, seq, (size_t) l);
+        }
+}
+
 void terminal_queue(Terminal *t, const void *data, size_t n) {
-        if (n >= TERMINAL_PENDING_MAX) {
-                /* More than the model could ever catch up with cheaply: start over from the newest bytes. */
-                data = (const uint8_t *) data + (n - TERMINAL_PENDING_MAX / 2);
-                n = TERMINAL_PENDING_MAX / 2;
-                t->pending.len = 0;
-                vterm_screen_reset(t->screen, 1);
-                t->scrollback.len = 0;
-        } else if (t->pending.len + n > TERMINAL_PENDING_MAX) {
-                buf_consume(&t->pending, t->pending.len + n - TERMINAL_PENDING_MAX / 2);
-                vterm_screen_reset(t->screen, 1);
-                t->scrollback.len = 0;
+        if (t->pending.len + n > TERMINAL_PENDING_MAX) {
+                /* Drop the oldest, down to half: amortised, one move per TERMINAL_PENDING_MAX / 2 bytes. */
+                size_t excess = t->pending.len + n - TERMINAL_PENDING_MAX / 2;
+                size_t from_pending = MIN(excess, t->pending.len), skip = MIN(excess - from_pending, n);
+                drop_pending(t, from_pending, data, skip);
+                data = (const uint8_t *) data + skip;
+                n -= skip;
         }
         (void) buf_put(&t->pending, data, n);
 }

@@ -9,9 +9,12 @@
 
 #include "buf.h"
 
-/* Output not yet fed to the model; beyond this the oldest bytes are dropped and the model is rebuilt
- * from the newest ones (the screen after that much output is what the newest bytes drew). */
-#define TERMINAL_PENDING_MAX (4U * 1024U * 1024U)
+/* Output not yet fed to the model; beyond this the oldest half is dropped and the model is rebuilt
+ * from the newest bytes (the screen after that much output is what the newest bytes drew), keeping the
+ * private modes (alternate screen, cursor keys, bracketed paste, mouse) the dropped bytes set. */
+#define TERMINAL_PENDING_MAX (1024U * 1024U)
+/* The model catches up once output has been quiet this long, so a flood costs it nothing. */
+#define TERMINAL_QUIET_USEC (10 * 1000)
 /* Bytes fed per event-loop iteration while catching up. */
 #define TERMINAL_FEED_CHUNK (256U * 1024U)
 /* Lines scrolled off the top kept for the attach snapshot (encoded, with colour). */
@@ -31,6 +34,13 @@ typedef struct Terminal {
         Buf *capture;  /* while probing modes: where the model's output goes instead */
 
         Buf scrollback; /* encoded lines, each ending in "\r\n" */
+
+        /* DEC private modes seen in output that was dropped unfed: mode number → 'h' or 'l'. */
+        struct {
+                unsigned mode;
+                char value;
+        } dropped_modes[16];
+        unsigned n_dropped_modes;
 } Terminal;
 
 int terminal_new(unsigned rows, unsigned cols, int reply_fd, Terminal **ret);
