@@ -13,6 +13,7 @@ struct AttachClient {
         Session *session;
         AttachClient *next, *prev;
         int fd;
+        int log_fd; /* our own read-only fd on output.log, for when we are behind */
         sd_event_source *io;
         uint64_t offset; /* the next output byte this client gets */
         Buf out;         /* framed bytes accepted for this client but not yet written */
@@ -33,14 +34,13 @@ AttachClient *attach_client_free(AttachClient *c) {
         s->n_clients--;
         sd_event_source_disable_unref(c->io);
         safe_close(c->fd);
+        safe_close(c->log_fd);
         buf_free(&c->out);
         free(c->in);
         free(c);
         /* With nobody attached the model answers terminal queries again. */
         if (s->n_clients == 0 && s->term)
                 s->term->answer = true;
-        if (s->n_clients == 0 && !s->active && s->log_fd >= 0 && s->pty_closed)
-                s->log_fd = safe_close(s->log_fd);
         return NULL;
 }
 
@@ -81,7 +81,7 @@ static int client_flush(AttachClient *c) {
                         continue;
                 }
                 if (c->offset < s->out_offset) {
-                        if (s->log_fd < 0 || s->log_broken) {
+                        if (c->log_fd < 0 || s->log_broken) {
                                 static const char msg[] = "the session log is incomplete; dropped this attach";
                                 (void) queue_frame(c, FRAME_NOTICE, msg, sizeof msg - 1);
                                 (void) send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -89,7 +89,7 @@ static int client_flush(AttachClient *c) {
                                 return -EPIPE;
                         }
                         size_t want = (size_t) MIN((uint64_t) sizeof chunk, s->out_offset - c->offset);
-                        ssize_t n = pread(s->log_fd, chunk, want, (off_t) c->offset);
+                        ssize_t n = pread(c->log_fd, chunk, want, (off_t) c->offset);
                         if (n <= 0) {
                                 log_warning_errno(n < 0 ? errno : EIO, "Failed to read back the log of %s: %m",
                                                   s->rec.id);
@@ -246,7 +246,7 @@ void attach_clients_resume_input(Session *s) {
                 client_update_events(c);
 }
 
-int attach_client_new(Session *s, int fd, const Buf *prologue, uint64_t offset) {
+int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint64_t offset) {
         AttachClient *c;
         int r;
 
@@ -261,6 +261,7 @@ int attach_client_new(Session *s, int fd, const Buf *prologue, uint64_t offset) 
         c->in->start = c->in->end = 0;
         c->session = s;
         c->fd = fd;
+        c->log_fd = log_fd;
         c->offset = offset;
         c->reading = true;
         c->next = s->clients;
@@ -273,7 +274,7 @@ int attach_client_new(Session *s, int fd, const Buf *prologue, uint64_t offset) 
         if (r >= 0)
                 r = sd_event_add_io(s->manager->event, &c->io, fd, EPOLLIN | EPOLLOUT, on_client_io, c);
         if (r < 0) {
-                c->fd = -EBADF; /* the caller still owns it */
+                c->fd = c->log_fd = -EBADF; /* the caller still owns them */
                 attach_client_free(c);
                 return r;
         }

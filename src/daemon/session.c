@@ -275,15 +275,34 @@ static int frame_append(Buf *b, FrameType type, const void *p, size_t n) {
         return r < 0 ? r : buf_put(b, p, n);
 }
 
+static int session_open_log_fd(Session *s) {
+        _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id);
+        _cleanup_free_ char *p = dir ? path_join(dir, "output.log") : NULL;
+        if (!p)
+                return -ENOMEM;
+        int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        return fd < 0 ? -errno : fd;
+}
+
 int session_open_terminal(Session *s, bool from_start, int *ret_fd) {
-        _cleanup_close_ int ours = -EBADF, theirs = -EBADF;
+        _cleanup_close_ int ours = -EBADF, theirs = -EBADF, log_fd = -EBADF;
         Buf prologue = {};
         int fds[2], r;
 
-        if (!s->active || s->master_fd < 0)
+        /* An ended session can still be replayed from its first byte (oly start racing a quick exit). */
+        if (!s->active && !from_start)
                 return -ESRCH;
         if (s->n_clients >= SESSION_CLIENTS_MAX)
                 return -EUSERS;
+        log_fd = session_open_log_fd(s);
+        if (log_fd < 0)
+                return log_fd;
+        if (!s->active) {
+                struct stat st;
+                if (fstat(log_fd, &st) < 0)
+                        return -errno;
+                s->out_offset = MAX(s->out_offset, (uint64_t) st.st_size);
+        }
         /* Blocking on both ends; O_NONBLOCK (a property of the open file) only on ours. */
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) < 0)
                 return -errno;
@@ -307,11 +326,12 @@ int session_open_terminal(Session *s, bool from_start, int *ret_fd) {
                 buf_free(&snap);
         }
         if (r >= 0)
-                r = attach_client_new(s, ours, &prologue, from_start ? 0 : s->out_offset);
+                r = attach_client_new(s, ours, log_fd, &prologue, from_start ? 0 : s->out_offset);
         buf_free(&prologue);
         if (r < 0)
                 return r;
         TAKE_FD(ours);
+        TAKE_FD(log_fd);
         *ret_fd = TAKE_FD(theirs);
         return 0;
 }
@@ -407,9 +427,7 @@ static void session_end(Session *s) {
                 log_info("Session %s exited with code %d: %s", s->rec.id, code,
                          session_status_to_string(s->rec.status));
 
-        /* Clients still behind read the rest from the log: keep it open for them. */
-        if (s->n_clients == 0)
-                s->log_fd = safe_close(s->log_fd);
+        s->log_fd = safe_close(s->log_fd); /* clients behind have their own fd on it */
         (void) session_save(s);
         session_send_changed(s, "Status", "ExitCode", "EndedAt", NULL);
         session_reply_waiters(s);

@@ -105,7 +105,8 @@ const char *session_path(Session *s);
  * queue is full, -ESRCH when the session has ended. */
 int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *reply);
 int session_resize(Session *s, unsigned rows, unsigned cols);
-/* Opens a terminal stream; returns the client's end of the socket. */
+/* Opens a terminal stream; returns the client's end of the socket. from_start: all output from the first
+ * byte (also for a session that has already ended) instead of a snapshot of the screen. */
 int session_open_terminal(Session *s, bool from_start, int *ret_fd);
 /* For readers of output.log: an fd on it, and the resize history (offset, rows, cols triples). */
 int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n);
@@ -116,7 +117,7 @@ void attach_client_wake(AttachClient *c);
 void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t offset);
 void attach_clients_session_ended(Session *s);
 void attach_clients_resume_input(Session *s);
-int attach_client_new(Session *s, int fd, const Buf *prologue, uint64_t offset);
+int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint64_t offset);
 AttachClient *attach_client_free(AttachClient *c);
 
 /* session-dbus.c */
