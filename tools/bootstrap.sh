@@ -55,11 +55,18 @@ echo "==> Installing to /usr/local"
 meson install -C build --quiet
 
 if [ "$mode" = run ]; then
-        echo "==> Starting oly"
-        if oly ls >/dev/null 2>&1; then
+        # Sessions belong to a user: under sudo, start the daemon for the user who asked, not for root.
+        as=()
+        if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+                uid=$(id -u "$SUDO_USER")
+                as=(runuser -u "$SUDO_USER" -- env HOME="$(getent passwd "$SUDO_USER" | cut -d: -f6)")
+                [ -d "/run/user/$uid" ] && as+=(XDG_RUNTIME_DIR="/run/user/$uid")
+        fi
+        echo "==> Starting oly${SUDO_USER:+ for $SUDO_USER}"
+        if "${as[@]}" oly ls >/dev/null 2>&1; then
                 echo "oly daemon is already running."
         else
-                oly daemon start --detach
+                "${as[@]}" oly daemon start --detach
         fi
         echo "Try: oly start --detach -- sh -c 'echo hello; sleep 60' && oly ls"
         exit 0

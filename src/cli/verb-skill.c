@@ -8,7 +8,7 @@
 int verb_skill(int argc, char *argv[]) {
         if (argc > 1 && (streq(argv[1], "-h") || streq(argv[1], "--help"))) {
                 printf("oly skill\n\nPrints the guide for agents and tools that drive oly: starting sessions,\n"
-                       "sending keys, waiting for prompts, reading logs, with worked examples.\n");
+                       "sending keys, reading logs, stopping them, with worked examples.\n");
                 return EXIT_OK;
         }
         if (argc > 1)

@@ -136,6 +136,12 @@ int verb_start(int argc, char *argv[]) {
                 return cli_error("cannot build the request: %s", strerror(-r));
         r = sd_bus_call(bus, m, 0, &error, &reply);
         if (r < 0) {
+                /* The session exists (failed, the reason in its log): scripts still get its id. */
+                const char *rest = sd_bus_error_has_name(&error, OLY_ERROR_EXEC_FAILED) && error.message
+                                           ? startswith(error.message, "Session ")
+                                           : NULL;
+                if (rest && strcspn(rest, " ") == OLY_ID_LEN)
+                        printf("%.*s\n", OLY_ID_LEN, rest);
                 r = cli_bus_error(&error, r, node, "Failed to start the session");
                 sd_bus_error_free(&error);
                 return r;

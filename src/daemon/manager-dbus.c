@@ -89,8 +89,8 @@ static int method_create_session(sd_bus_message *msg, void *userdata, sd_bus_err
                                          (unsigned long long) (flags & ~_OLY_CREATE_FLAGS_ALL));
         if (m->n_active >= m->config.max_running_sessions)
                 return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
-                                         "%u sessions are running, the most max_running_sessions allows.",
-                                         m->n_active);
+                                         "%u session%s running, the most max_running_sessions (config.json) allows.",
+                                         m->n_active, m->n_active == 1 ? " is" : "s are");
 
         SessionSpawn p = {
                 .title = isempty(title) ? NULL : title,
@@ -273,6 +273,9 @@ static int method_set_notifications(sd_bus_message *msg, void *userdata, sd_bus_
         r = manager_resolve_session(m, id, &s, error);
         if (r < 0)
                 return r;
+        if (!s->active)
+                return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended (%s).", s->rec.id,
+                                         session_status_to_string(s->rec.status));
         r = session_set_notifications(s, enabled);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to change notifications of %s", s->rec.id);

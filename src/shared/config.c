@@ -125,6 +125,21 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                 return fail(ret_error, "the top level must be a JSON object");
 
         json_object_object_foreach(root, key, v) {
+                /* null means "the default" for every field. */
+                if (!v && (streq(key, "http_port") || streq(key, "log_level") || streq(key, "max_running_sessions") ||
+                           streq(key, "session_eviction_seconds"))) {
+                        OlyConfig d;
+                        oly_config_init(&d);
+                        if (streq(key, "http_port"))
+                                c->http_port = d.http_port;
+                        else if (streq(key, "log_level"))
+                                c->log_level = d.log_level;
+                        else if (streq(key, "max_running_sessions"))
+                                c->max_running_sessions = d.max_running_sessions;
+                        else
+                                c->session_eviction_sec = d.session_eviction_sec;
+                        continue;
+                }
                 if (streq(key, "http_port")) {
                         r = get_uint(v, key, 1, 65535, &u, ret_error);
                         if (r < 0)

@@ -182,12 +182,28 @@ static void test_log_levels(void) {
         CHECK_INT(log_level_from_string("warn"), -EINVAL);
 }
 
+/* null means "the default", for every field. */
+static void test_null_is_default(void) {
+        OlyConfig c;
+        oly_config_init(&c);
+        c.http_port = 1;
+        c.log_level = LOG_DEBUG;
+        c.max_running_sessions = 3;
+        c.session_eviction_sec = 4;
+        CHECK_INT(oly_config_parse(&c, "{\"http_port\": null, \"log_level\": null, \"max_running_sessions\": null, "
+                                       "\"session_eviction_seconds\": null}", 102, NULL), 0);
+        CHECK_INT(c.http_port, OLY_DEFAULT_HTTP_PORT);
+        CHECK_INT(c.log_level, LOG_INFO);
+        CHECK_INT(c.max_running_sessions, OLY_DEFAULT_MAX_RUNNING_SESSIONS);
+        CHECK_INT(c.session_eviction_sec, OLY_DEFAULT_SESSION_EVICTION_SEC);
+        oly_config_done(&c);
+}
+
 static void test_wrong_types(void) {
         CHECK_REJECTED("{\"http_port\": \"8443\"}", "\"http_port\"");
         CHECK_REJECTED("{\"http_port\": 8443.5}", "\"http_port\"");
         CHECK_REJECTED("{\"http_port\": 8443.0}", "\"http_port\"");
         CHECK_REJECTED("{\"http_port\": true}", "\"http_port\"");
-        CHECK_REJECTED("{\"http_port\": null}", "\"http_port\"");
         CHECK_REJECTED("{\"http_port\": [8443]}", "\"http_port\"");
         CHECK_REJECTED("{\"http_port\": {}}", "\"http_port\"");
 
@@ -195,7 +211,6 @@ static void test_wrong_types(void) {
         CHECK_REJECTED("{\"log_level\": \"verbose\"}", "\"log_level\"", "verbose");
         CHECK_REJECTED("{\"log_level\": \"INFO\"}", "\"log_level\"");
         CHECK_REJECTED("{\"log_level\": \"\"}", "\"log_level\"");
-        CHECK_REJECTED("{\"log_level\": null}", "\"log_level\"");
         CHECK_REJECTED("{\"log_level\": [\"info\"]}", "\"log_level\"");
 
         CHECK_REJECTED("{\"max_running_sessions\": \"10\"}", "\"max_running_sessions\"");
@@ -564,6 +579,7 @@ int main(void) {
         test_full();
         test_log_levels();
         test_wrong_types();
+        test_null_is_default();
         test_ranges();
         test_unknown_field();
         test_invalid_json();
