@@ -118,7 +118,7 @@ def pid_alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as f:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):
         return False
 
 
@@ -147,3 +147,101 @@ def pytest_collection_modifyitems(config, items):
     missing = [p for p in (OLY, OLY_DAEMON) if not p.exists()]
     if missing:
         raise pytest.UsageError(f"build oly first (missing {', '.join(map(str, missing))})")
+
+
+# ---- Helpers shared by the test modules (no fixtures changed above) ----
+
+import re  # noqa: E402
+import socket  # noqa: E402
+from datetime import datetime  # noqa: E402
+
+RFC3339_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+# The contract's id alphabet: 0-9 a-z without i l o u.
+ID_RE = re.compile(r"^[0-9abcdefghjkmnpqrstvwxyz]{8}$")
+BUS_NAME = "org.openrelay.Oly1"
+MANAGER_PATH = "/org/openrelay/Oly1"
+MANAGER_IFACE = "org.openrelay.Oly1.Manager"
+SESSION_IFACE = "org.openrelay.Oly1.Session"
+
+
+def session_path(sid):
+    return f"{MANAGER_PATH}/session/{sid}"
+
+
+def project_version():
+    m = re.search(r"version\s*:\s*'([^']+)'", (REPO / "meson.build").read_text())
+    assert m, "no version in meson.build"
+    return m.group(1)
+
+
+def parse_time(s):
+    """An RFC 3339 string from 'oly ls --json' to an aware datetime."""
+    assert isinstance(s, str) and RFC3339_RE.match(s), f"not an RFC 3339 timestamp: {s!r}"
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def write_config(o, text):
+    """Writes <state>/config.json (before the daemon starts); dict -> JSON."""
+    o.state.mkdir(parents=True, exist_ok=True)
+    if not isinstance(text, str):
+        text = json.dumps(text)
+    (o.state / "config.json").write_text(text)
+
+
+def wait_log(o, sid, needle, timeout=10):
+    """Waits until the session's output.log contains needle (bytes); returns the log."""
+    if isinstance(needle, str):
+        needle = needle.encode()
+    return wait_until(lambda: (p := o.state / "sessions" / sid / "output.log").exists() and needle in p.read_bytes()
+                      and p.read_bytes(), timeout, what=f"{needle!r} in the log of {sid}")
+
+
+def sessions_sharing_first_char(o, cmd=("true",), max_sessions=40):
+    """Creates sessions until two ids share their first character (33 always suffice: 32 characters).
+    Returns (char, [id1, id2])."""
+    seen = {}
+    for _ in range(max_sessions):
+        sid = o.start_detached(*cmd)
+        if sid[0] in seen:
+            return sid[0], [seen[sid[0]], sid]
+        seen[sid[0]] = sid
+    raise AssertionError(f"{max_sessions} sessions and no two ids share a first character: {sorted(seen.values())}")
+
+
+def dbus_connect(o, timeout=10):
+    """A raw D-Bus connection to the daemon (see minidbus.py)."""
+    import minidbus
+    return minidbus.Connection(o.bus, timeout=timeout)
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's NOTIFY_SOCKET: collects what the daemon sends."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.messages = []
+
+    def close(self):
+        self.sock.close()
+
+    def fields(self):
+        """Every KEY=VALUE line received so far."""
+        return [line for m in self.messages for line in m.split("\n") if line]
+
+    def wait_for(self, pred, timeout=30, what="a notification"):
+        """Waits for a KEY=VALUE line for which pred(line) holds; returns it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.fields():
+                if pred(line):
+                    return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out waiting for {what}; got {self.fields()!r}")
+            self.sock.settimeout(left)
+            try:
+                self.messages.append(self.sock.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                pass

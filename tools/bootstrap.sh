@@ -34,7 +34,7 @@ packages=(
 )
 # What the tests drive: pytest and friends from Debian (no PyPI here), busctl/systemd-socket-activate
 # (systemd), setpriv (util-linux).
-test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash)
+test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace)
 
 echo "==> Installing packages"
 export DEBIAN_FRONTEND=noninteractive

@@ -241,7 +241,7 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
         /* Put back what a full-screen program may have left on: the alternate screen, application keys,
          * bracketed paste, mouse reporting, a hidden cursor, colours. */
         static const char reset_modes[] =
-                "\033[?1049l\033[?1l\033[?2004l\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?25h\033[0m";
+                "\033[?1049l\033[?1l\033>\033[?2004l\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?25h\033[0m";
         if (tty_out)
                 (void) write_all(STDOUT_FILENO, reset_modes, sizeof reset_modes - 1);
         sigprocmask(SIG_SETMASK, &old, NULL);

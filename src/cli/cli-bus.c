@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "oly-def.h"
@@ -92,7 +93,12 @@ int cli_connect(sd_bus **ret) {
                           "a shorter directory.");
                 return r;
         }
-        if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET)
+        /* A daemon that serves another user drops us at once: say that, not "not running". */
+        struct stat st;
+        if (path && r != -ENOENT && stat(path, &st) >= 0 && st.st_uid != geteuid() && geteuid() != 0)
+                cli_error("not allowed to use the oly daemon on %s: it belongs to uid %u and serves only its own "
+                          "user.", path, (unsigned) st.st_uid);
+        else if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET)
                 cli_error("the oly daemon is not running (no one listens on %s); start it with 'oly daemon start "
                           "--detach'.", strempty(path));
         else if (r == -EACCES || r == -EPERM)

@@ -114,7 +114,7 @@ static int exec_daemon(const char *daemon, int listen_fd, const char *notify) {
                 return -errno;
         snprintf(pid, sizeof pid, "%d", (int) getpid());
         if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 ||
-            setenv("LISTEN_FDNAMES", "bus", 1) < 0)
+            setenv("LISTEN_FDNAMES", OLY_LISTEN_FDNAME_OWNED, 1) < 0)
                 return -errno;
         if (notify && setenv("NOTIFY_SOCKET", notify, 1) < 0)
                 return -errno;

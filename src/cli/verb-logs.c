@@ -30,33 +30,29 @@ static void help(void) {
                LOGS_DEFAULT_TAIL_NO_TTY);
 }
 
+/* The raw bytes, or with have_tail their last `tail` lines (a final line without a newline counts). */
 static int copy_raw(int fd, uint64_t size, uint64_t tail, bool have_tail) {
         uint64_t start = 0;
         uint8_t buf[65536];
 
         if (have_tail) {
-                /* Walk back over tail newlines (not counting a final one). */
-                uint64_t pos = size, lines = 0;
-                bool first = true;
-                start = 0;
-                while (pos > 0 && lines <= tail) {
+                /* Walk back over newlines: the tail starts after the (tail+1)-th one from the end, not
+                 * counting a newline that ends the log. */
+                uint64_t pos = size, seen = 0;
+                start = tail == 0 ? size : 0;
+                while (tail > 0 && pos > 0) {
                         size_t want = (size_t) MIN((uint64_t) sizeof buf, pos);
                         pos -= want;
                         if (pread(fd, buf, want, (off_t) pos) != (ssize_t) want)
                                 return cli_error("cannot read the log: %m");
                         for (size_t i = want; i > 0; i--) {
-                                if (buf[i - 1] != '\n')
+                                if (buf[i - 1] != '\n' || pos + i == size)
                                         continue;
-                                if (first && pos + i == size) {
-                                        first = false;
-                                        continue;
-                                }
-                                if (++lines > tail || tail == 0) {
+                                if (++seen == tail) {
                                         start = pos + i;
                                         goto found;
                                 }
                         }
-                        first = false;
                 }
         found:;
         }

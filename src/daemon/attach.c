@@ -138,7 +138,9 @@ static int client_handle_frame(AttachClient *c, FrameType type, const uint8_t *p
         case FRAME_RESIZE:
                 if (n != 4)
                         return -EBADMSG;
-                return session_resize(s, get_u16(p), get_u16(p + 2));
+                r = session_resize(s, get_u16(p), get_u16(p + 2));
+                /* After the end (the client is still catching up) or a silly size: nothing to do. */
+                return r == -ESRCH || r == -EINVAL ? 0 : r;
         case FRAME_DETACH:
                 return -ECONNRESET;
         default:

@@ -13,6 +13,9 @@
 static BusClient *bus_client_free(BusClient *c) {
         if (!c)
                 return NULL;
+        sd_event_source_disable_unref(c->opening);
+        if (c->freed)
+                *c->freed = true;
         Manager *m = c->manager;
         if (c->prev)
                 c->prev->next = c->next;
@@ -61,6 +64,30 @@ static const sd_bus_vtable driver_vtable[] = {
         SD_BUS_METHOD("RemoveMatch", "s", "", method_add_match, 0),
         SD_BUS_VTABLE_END,
 };
+
+/* A client may send its first message in the same write as the authentication's BEGIN; sd-bus (252)
+ * then holds that message in its read buffer and waits for a wake-up that never comes. Until the
+ * connection is up, process it after every loop iteration, which also drains such a message. */
+static int on_client_opening(sd_event_source *src, void *userdata) {
+        BusClient *c = userdata;
+        bool freed = false;
+        int r;
+
+        /* Processing can dispatch the Disconnected message, which frees c: watch for that. */
+        c->freed = &freed;
+        while ((r = sd_bus_process(c->bus, NULL)) > 0 && !freed)
+                ;
+        if (freed)
+                return 0;
+        c->freed = NULL;
+        if (r < 0) {
+                bus_client_free(c);
+                return 0;
+        }
+        if (sd_bus_is_ready(c->bus) > 0)
+                c->opening = sd_event_source_disable_unref(c->opening);
+        return 0;
+}
 
 static int bus_client_new(Manager *m, int fd) {
         _cleanup_close_ int cfd = fd;
@@ -113,6 +140,9 @@ static int bus_client_new(Manager *m, int fd) {
         r = sd_bus_attach_event(c->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 goto fail;
+        r = sd_event_add_post(m->event, &c->opening, on_client_opening, c);
+        if (r < 0)
+                goto fail;
         return 0;
 fail:
         log_warning_errno(r, "Failed to set up a D-Bus connection: %m");
@@ -157,7 +187,16 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
 int bus_server_listen(Manager *m) {
         int n, r, fd = -EBADF;
 
-        n = sd_listen_fds(1);
+        char **names = NULL;
+        n = sd_listen_fds_with_names(1, &names);
+        /* 'oly daemon start' binds the socket for us and names it so: then it is ours to remove at exit
+         * (a socket unit's file is systemd's). */
+        bool owned = n == 1 && names && names[0] && streq(names[0], OLY_LISTEN_FDNAME_OWNED);
+        if (names) {
+                for (char **p = names; *p; p++)
+                        free(*p);
+                free(names);
+        }
         if (n < 0)
                 return log_error_errno(n, "Failed to read the sockets passed by the service manager: %m");
         if (n > 1)
@@ -171,6 +210,14 @@ int bus_server_listen(Manager *m) {
                 if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                         return log_error_errno(errno, "Failed to set up the passed socket: %m");
                 m->listen_fd = fd;
+                if (owned) {
+                        struct sockaddr_un sa;
+                        socklen_t l = sizeof sa;
+                        /* Only remove it if it is the path we would use ourselves. */
+                        if (getsockname(fd, (struct sockaddr *) &sa, &l) >= 0 && sa.sun_family == AF_UNIX &&
+                            l > offsetof(struct sockaddr_un, sun_path) && streq(sa.sun_path, m->bus_path))
+                                m->bound_socket = true;
+                }
                 log_debug("Using the socket passed by the service manager.");
         } else {
                 struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -7,6 +7,8 @@
 struct BusClient {
         Manager *manager;
         sd_bus *bus;
+        sd_event_source *opening; /* until the connection is up, see on_client_opening() */
+        bool *freed;              /* set while on_client_opening() runs */
         uint64_t serial;
         BusClient *next, *prev;
 };

@@ -178,7 +178,7 @@ static int emit_session_signal(sd_bus *bus, void *userdata) {
 }
 
 static void manager_check_shutdown(Manager *m) {
-        if (!m->shutting_down || m->n_active > 0)
+        if (!m->shutting_down || m->n_active > 0 || m->n_lingering > 0)
                 return;
         for (size_t i = 0; i < m->n_shutdown_waiters; i++) {
                 (void) sd_bus_reply_method_return(m->shutdown_waiters[i], NULL);
@@ -198,6 +198,11 @@ void manager_session_started(Manager *m, Session *s) {
         }
         manager_emit(m, emit_session_signal, &(SignalArgs) { "SessionCreated", s });
         manager_update_status(m);
+}
+
+void manager_session_lingering(Manager *m, int delta) {
+        m->n_lingering = (unsigned) ((int) m->n_lingering + delta);
+        manager_check_shutdown(m);
 }
 
 void manager_session_ended(Manager *m, Session *s) {
@@ -223,6 +228,7 @@ static int on_shutdown_deadline(sd_event_source *src, uint64_t usec, void *userd
                                 (void) db_session_update(m->db, &s->rec);
                         }
         m->n_active = 0;
+        m->n_lingering = 0;
         manager_check_shutdown(m);
         return 0;
 }

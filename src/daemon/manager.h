@@ -35,6 +35,7 @@ typedef struct Manager {
         /* Sessions held in memory: every active one, and finished ones until they are evicted. */
         Session *buckets[MANAGER_SESSION_BUCKETS];
         unsigned n_sessions, n_active;
+        unsigned n_lingering; /* ended sessions whose stopped processes still await SIGKILL */
 
         bool shutting_down;
         sd_bus_message **shutdown_waiters;
@@ -63,6 +64,7 @@ int manager_resolve_session(Manager *m, const char *prefix, Session **ret, sd_bu
 /* Session accounting hooks, called by the session state machine. */
 void manager_session_started(Manager *m, Session *s);
 void manager_session_ended(Manager *m, Session *s);
+void manager_session_lingering(Manager *m, int delta);
 
 void manager_update_status(Manager *m);
 

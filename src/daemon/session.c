@@ -19,6 +19,9 @@
 #include "paths.h"
 #include "session.h"
 
+static void session_linger_done(Session *s);
+static bool session_groups_alive(Session *s);
+
 const char *session_path(Session *s) {
         return s->object_path;
 }
@@ -69,6 +72,7 @@ static void session_fail_input_waiters(Session *s) {
 Session *session_free(Session *s) {
         if (!s)
                 return NULL;
+        session_linger_done(s);
         while (s->clients)
                 attach_client_free(s->clients);
         /* Anyone still waiting learns the state we have rather than hanging. */
@@ -399,8 +403,14 @@ static void session_end(Session *s) {
                 ;
         session_close_pty(s);
         s->drain_timer = sd_event_source_disable_unref(s->drain_timer);
-        s->stop_timer = sd_event_source_disable_unref(s->stop_timer);
         s->child_source = sd_event_source_disable_unref(s->child_source);
+        /* A stop in progress whose job outlived the leader (it ignores SIGHUP and SIGTERM) still gets
+         * its SIGKILL when the grace runs out. */
+        if (s->stop_timer && !s->sigkill_sent && session_groups_alive(s)) {
+                s->lingering = true;
+                manager_session_lingering(m, +1);
+        } else
+                s->stop_timer = sd_event_source_disable_unref(s->stop_timer);
 
         if (s->exit_info.si_code == CLD_EXITED)
                 code = s->exit_info.si_status;
@@ -509,27 +519,58 @@ static int on_child_exit(sd_event_source *src, const siginfo_t *si, void *userda
         return 0;
 }
 
-/* Signals the session's process groups: the leader's (its pid, it called setsid) and the terminal's
- * foreground group, which differs when a shell in the session runs a job. */
-static void session_signal(Session *s, int sig) {
-        pid_t leader = (pid_t) s->rec.pid, fg = -1;
+/* The session's process groups: the leader's (its pid: it called setsid) and the terminal's foreground
+ * group, which differs when a shell in the session runs a job. Learnt while the terminal is open (the
+ * kernel forgets the foreground group when the leader dies) and remembered for the final SIGKILL. */
+static void session_learn_groups(Session *s) {
+        pid_t g[2] = { (pid_t) s->rec.pid, s->master_fd >= 0 ? tcgetpgrp(s->master_fd) : -1 };
 
-        if (leader <= 0 || s->child_exited)
+        for (size_t i = 0; i < ELEMENTSOF(g); i++) {
+                bool known = g[i] <= 0;
+                for (unsigned k = 0; k < s->n_groups && !known; k++)
+                        known = s->groups[k] == g[i];
+                if (!known && s->n_groups < ELEMENTSOF(s->groups))
+                        s->groups[s->n_groups++] = g[i];
+        }
+}
+
+static bool session_groups_alive(Session *s) {
+        for (unsigned k = 0; k < s->n_groups; k++)
+                if (kill(-s->groups[k], 0) == 0)
+                        return true;
+        return false;
+}
+
+static void session_signal(Session *s, int sig) {
+        if (s->rec.pid == 0)
                 return;
-        if (kill(-leader, sig) < 0 && errno != ESRCH)
-                log_warning_errno(errno, "Failed to send %s to session %s: %m", strsignal(sig), s->rec.id);
-        if (s->master_fd >= 0)
-                fg = tcgetpgrp(s->master_fd);
-        if (fg > 0 && fg != leader)
-                (void) kill(-fg, sig);
+        if (s->active)
+                session_learn_groups(s);
+        for (unsigned k = 0; k < s->n_groups; k++)
+                if (kill(-s->groups[k], sig) < 0 && errno != ESRCH)
+                        log_warning_errno(errno, "Failed to send %s to process group %d of session %s: %m",
+                                          strsignal(sig), (int) s->groups[k], s->rec.id);
+}
+
+static void session_linger_done(Session *s) {
+        if (!s->lingering)
+                return;
+        s->lingering = false;
+        manager_session_lingering(s->manager, -1);
 }
 
 static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         Session *s = userdata;
 
-        log_info("Session %s did not stop within its grace period; sending SIGKILL.", s->rec.id);
-        s->sigkill_sent = true;
+        if (s->active)
+                log_info("Session %s did not stop within its grace period; sending SIGKILL.", s->rec.id);
+        else
+                log_info("Processes of session %s outlived it and their grace period; sending SIGKILL.", s->rec.id);
+        /* After the session has ended its status stays what it was: the leader ended within the grace. */
+        if (s->active)
+                s->sigkill_sent = true;
         session_signal(s, SIGKILL);
+        session_linger_done(s);
         return 0;
 }
 
@@ -557,6 +598,7 @@ int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply) {
 
         if (!s->stop_requested) {
                 s->stop_requested = true;
+                session_learn_groups(s); /* before any signal: the leader's death hides the job's group */
                 s->rec.status = SESSION_STOPPING;
                 (void) session_save(s);
                 session_send_changed(s, "Status", NULL);
@@ -617,7 +659,7 @@ static int on_evict(sd_event_source *src, uint64_t usec, void *userdata) {
 
         if (s->active || s->n_stop_waiters > 0)
                 return 0;
-        if (s->n_clients > 0) {
+        if (s->n_clients > 0 || s->lingering) {
                 session_schedule_eviction(s); /* still draining to an attached client */
                 return 0;
         }

@@ -62,6 +62,10 @@ struct Session {
         size_t n_input_waiters;
         bool input_paused; /* clients are not read while input is full */
 
+        pid_t groups[4]; /* process groups to signal on stop, see session_learn_groups() */
+        unsigned n_groups;
+        bool lingering; /* ended, but a stopped job still waits for its SIGKILL */
+
         bool active; /* counted in manager->n_active */
         bool stop_requested, kill_requested, sigkill_sent, child_exited, pty_closed;
         siginfo_t exit_info;

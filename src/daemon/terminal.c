@@ -241,6 +241,10 @@ static void probe_up(Terminal *t) {
         vterm_keyboard_key(t->vt, VTERM_KEY_UP, VTERM_MOD_NONE);
 }
 
+static void probe_keypad(Terminal *t) {
+        vterm_keyboard_key(t->vt, VTERM_KEY_KP_ENTER, VTERM_MOD_NONE);
+}
+
 static void probe_paste(Terminal *t) {
         vterm_keyboard_start_paste(t->vt);
         vterm_keyboard_end_paste(t->vt);
@@ -299,6 +303,10 @@ int terminal_snapshot(Terminal *t, Buf *out) {
         Buf b = probe(t, probe_up);
         if (b.len >= 2 && b.data[1] == 'O')
                 r = buf_puts(out, "\033[?1h");
+        buf_free(&b);
+        b = probe(t, probe_keypad);
+        if (r >= 0 && b.len >= 2 && b.data[0] == '\033')
+                r = buf_puts(out, "\033="); /* DECKPAM: application keypad, as curses sets it */
         buf_free(&b);
         b = probe(t, probe_paste);
         if (r >= 0 && b.len > 0)

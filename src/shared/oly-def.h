@@ -20,6 +20,10 @@
 #define OLY_ERROR_NO_SUCH_NODE OLY_ERROR_PREFIX "NoSuchNode"
 #define OLY_ERROR_ACCESS_DENIED OLY_ERROR_PREFIX "AccessDenied"
 
+/* The LISTEN_FDNAMES name 'oly daemon start' gives the bus socket it binds for the daemon: the daemon
+ * removes that socket file when it exits (a socket unit's belongs to systemd). */
+#define OLY_LISTEN_FDNAME_OWNED "oly-bus-owned"
+
 /* Session ids: OLY_ID_LEN characters of OLY_ID_ALPHABET (lowercase, URL- and object-path-safe). */
 #define OLY_ID_LEN 8
 #define OLY_ID_ALPHABET "0123456789abcdefghjkmnpqrstvwxyz"

@@ -42,6 +42,9 @@ static char *encode(const VTermScreenCell *cells, int cols, const RenderOptions 
         Buf b = {};
         VtPen pen = {};
         int n = o->width > 0 ? MIN(cols, (int) o->width) : cols;
+        /* Never cut a wide character in half: it would make the line one column too long. */
+        if (n < cols && n > 0 && cells[n - 1].width > 1)
+                n--;
         if (vt_append_cells(&b, cells, n, o->color, true, &pen) < 0 || buf_put(&b, "", 1) < 0) {
                 buf_free(&b);
                 return NULL;
