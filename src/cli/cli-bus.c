@@ -69,14 +69,11 @@ int cli_connect_quiet(sd_bus **ret) {
         r = sd_bus_negotiate_fds(bus, 1);
         if (r < 0)
                 return r;
+        /* connect() on a unix socket fails at once when nobody listens; a daemon that refuses us (another
+         * uid) closes the connection, which the first call reports (see cli_bus_error()). */
         r = sd_bus_start(bus);
         if (r < 0)
                 return r;
-        /* The connect itself is asynchronous: make sure somebody answers before we go on. */
-        r = sd_bus_call_method(bus, NULL, "/org/freedesktop/DBus", "org.freedesktop.DBus.Peer", "Ping", NULL, NULL,
-                               NULL);
-        if (r < 0)
-                return r == -ECONNRESET || r == -ENOTCONN ? -ECONNREFUSED : r;
         *ret = TAKE_PTR(bus);
         return 0;
 }
@@ -124,8 +121,15 @@ int cli_bus_error(const sd_bus_error *error, int r, const char *node, const char
                 return cli_error("no such node: %s (no secondary of that name is connected).", node);
         if (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT)
                 return cli_error("%s: the daemon did not answer in time.", what);
-        if (r == -ECONNRESET || r == -ENOTCONN)
+        if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE) {
+                _cleanup_free_ char *path = NULL;
+                struct stat st;
+                if (oly_bus_socket_path(&path) >= 0 && stat(path, &st) >= 0 && st.st_uid != geteuid() &&
+                    geteuid() != 0)
+                        return cli_error("not allowed to use the oly daemon on %s: it belongs to uid %u and serves "
+                                         "only its own user.", path, (unsigned) st.st_uid);
                 return cli_error("%s: the connection to the daemon was lost.", what);
+        }
         if (sd_bus_error_is_set(error) && error->message)
                 return cli_error("%s", error->message);
         return cli_error("%s: %s", what, strerror(r < 0 ? -r : r));

@@ -373,7 +373,7 @@ static int method_send_input(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = manager_resolve_session(m, id, &s, error);
         if (r < 0)
                 return r;
-        if (!s->active || !s->term)
+        if (!s->active || s->master_fd < 0)
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended (%s).", s->rec.id,
                                          session_status_to_string(s->rec.status));
 

@@ -138,6 +138,20 @@ static void session_append_log(Session *s, const char *buf, size_t n) {
 
 static void session_model_kick(Session *s);
 
+/* The terminal model is made on first use (first output, attach, send): an idle session that never
+ * printed anything costs no libvterm screen (~140 KiB). */
+static Terminal *session_term(Session *s) {
+        if (!s->term && s->active && s->master_fd >= 0) {
+                int r = terminal_new(s->rec.rows, s->rec.cols, s->master_fd, &s->term);
+                if (r < 0) {
+                        log_warning_errno(r, "No terminal model for session %s: %m", s->rec.id);
+                        return NULL;
+                }
+                s->term->answer = s->n_clients == 0;
+        }
+        return s->term;
+}
+
 /* Reads once. Returns 1 if data was read, 0 on EAGAIN, -EIO when the terminal is gone. */
 static int session_read_pty(Session *s) {
         static char buf[SESSION_READ_MAX];
@@ -156,7 +170,7 @@ static int session_read_pty(Session *s) {
                 s->out_offset += (uint64_t) n;
                 if (s->clients)
                         attach_clients_push(s, (const uint8_t *) buf, (size_t) n, at);
-                if (s->term) {
+                if (session_term(s)) {
                         terminal_queue(s->term, buf, (size_t) n);
                         session_model_kick(s);
                 }
@@ -269,7 +283,7 @@ int session_resize(Session *s, unsigned rows, unsigned cols) {
 }
 
 bool session_app_cursor(Session *s) {
-        return s->term && terminal_app_cursor(s->term);
+        return session_term(s) && terminal_app_cursor(s->term);
 }
 
 static int frame_append(Buf *b, FrameType type, const void *p, size_t n) {
@@ -321,7 +335,7 @@ int session_open_terminal(Session *s, bool from_start, int *ret_fd) {
         put_u16(hello + 4, (uint16_t) s->rec.rows);
         put_u16(hello + 6, (uint16_t) s->rec.cols);
         r = frame_append(&prologue, FRAME_HELLO, hello, sizeof hello);
-        if (r >= 0 && !from_start && s->term) {
+        if (r >= 0 && !from_start && session_term(s)) {
                 Buf snap = {};
                 r = terminal_snapshot(s->term, &snap);
                 for (size_t off = 0; r >= 0 && off < snap.len; off += SESSION_READ_MAX)
@@ -974,10 +988,7 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
                                   s->rec.id);
 
         /* The terminal model catches up only when the loop has nothing more urgent to do. */
-        r = terminal_new(p->rows, p->cols, s->master_fd, &s->term);
-        if (r >= 0)
-                r = sd_event_add_time(m->event, &s->term_source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_terminal_quiet,
-                                      s);
+        r = sd_event_add_time(m->event, &s->term_source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_terminal_quiet, s);
         if (r >= 0)
                 r = sd_event_source_set_priority(s->term_source, SD_EVENT_PRIORITY_IDLE);
         if (r >= 0)
