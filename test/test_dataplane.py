@@ -39,7 +39,9 @@ def attached(o, sid, cols=80):
     end = p.wait_for(SNAPSHOT_DONE, what="the snapshot")
     if cols != 80:
         resize_log = o.state / "sessions" / sid / "resize.log"
-        wait_until(lambda: f" 24 {cols}\n" in resize_log.read_text(), 10, what=f"the session to be resized to 24x{cols}")
+        # resize.log appears with the session's first resize
+        wait_until(lambda: resize_log.exists() and f" 24 {cols}\n" in resize_log.read_text(), 10,
+                   what=f"the session to be resized to 24x{cols}")
     return p, end
 
 

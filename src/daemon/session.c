@@ -276,6 +276,15 @@ int session_resize(Session *s, unsigned rows, unsigned cols) {
         s->rec.cols = cols;
         if (s->term)
                 terminal_resize(s->term, rows, cols);
+        if (s->resize_fd < 0) {
+                /* Made at the first resize (one file less per session): it starts with the first size. */
+                _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id);
+                _cleanup_free_ char *p = dir ? path_join(dir, "resize.log") : NULL;
+                if (p)
+                        s->resize_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (s->resize_fd >= 0)
+                        (void) dprintf(s->resize_fd, "0 %u %u\n", s->initial_rows, s->initial_cols);
+        }
         if (s->resize_fd >= 0)
                 (void) dprintf(s->resize_fd, "%llu %u %u\n", (unsigned long long) s->out_offset, rows, cols);
         (void) session_save(s);
@@ -825,9 +834,34 @@ static int open_pty(unsigned rows, unsigned cols, int *ret_master, char **ret_sl
         return 0;
 }
 
+int session_open_files(Session *s) {
+        _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id);
+        _cleanup_free_ char *logpath = dir ? path_join(dir, "output.log") : NULL;
+        int r;
+
+        if (!logpath)
+                return log_oom();
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+                s->log_broken = true;
+                return log_error_errno(errno, "Failed to create %s; session %s is not logged: %m", dir, s->rec.id);
+        }
+        /* Read-write: clients that fall behind are served from it. */
+        s->log_fd = open(logpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (s->log_fd < 0) {
+                s->log_broken = true;
+                return log_error_errno(errno, "Failed to open %s; session %s is not logged: %m", logpath, s->rec.id);
+        }
+        /* Only now is output read: none of it can arrive before the log is there. */
+        if (s->master_fd >= 0 && !s->pty_source) {
+                r = sd_event_add_io(s->manager->event, &s->pty_source, s->master_fd, EPOLLIN, on_pty_io, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the terminal of session %s: %m", s->rec.id);
+        }
+        return 0;
+}
+
 int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason) {
-        _cleanup_free_ char *dir = NULL, *logpath = NULL, *resizepath = NULL, *exe = NULL, *slave = NULL,
-                            *reason = NULL;
+        _cleanup_free_ char *exe = NULL, *slave = NULL, *reason = NULL;
         _cleanup_free_ char **env = NULL, *env_term = NULL, *env_id = NULL;
         posix_spawn_file_actions_t fa;
         posix_spawnattr_t attr;
@@ -871,28 +905,10 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
         }
         s->rec.status = SESSION_CREATED;
         s->rec.created_at = now_usec(CLOCK_REALTIME);
-        s->rec.rows = p->rows;
-        s->rec.cols = p->cols;
+        s->rec.rows = s->initial_rows = p->rows;
+        s->rec.cols = s->initial_cols = p->cols;
         s->rec.notifications_enabled = p->notifications_enabled;
         s->notifications_enabled = p->notifications_enabled;
-
-        dir = path_join(m->sessions_dir, s->rec.id);
-        logpath = dir ? path_join(dir, "output.log") : NULL;
-        resizepath = dir ? path_join(dir, "resize.log") : NULL;
-        if (!logpath || !resizepath) {
-                r = -ENOMEM;
-                goto fail;
-        }
-        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
-                r = log_error_errno(errno, "Failed to create %s: %m", dir);
-                goto fail;
-        }
-        /* Read-write: clients that fall behind are served from it. */
-        s->log_fd = open(logpath, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (s->log_fd < 0) {
-                r = log_error_errno(errno, "Failed to open %s: %m", logpath);
-                goto fail;
-        }
 
         r = db_session_insert(m->db, &s->rec);
         if (r < 0) {
@@ -982,11 +998,6 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
                 *ret = s;
                 return 0;
         }
-        r = sd_event_add_io(m->event, &s->pty_source, s->master_fd, EPOLLIN, on_pty_io, s);
-        if (r < 0)
-                log_warning_errno(r, "Failed to watch the terminal of session %s; its output is lost: %m",
-                                  s->rec.id);
-
         /* The terminal model catches up only when the loop has nothing more urgent to do. */
         r = sd_event_add_time(m->event, &s->term_source, CLOCK_MONOTONIC, 0, USEC_PER_MSEC, on_terminal_quiet, s);
         if (r >= 0)
@@ -996,15 +1007,14 @@ int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_r
         if (r < 0)
                 log_warning_errno(r, "No terminal model for session %s (no snapshots, no query answers): %m",
                                   s->rec.id);
-        s->resize_fd = openat(AT_FDCWD, resizepath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (s->resize_fd >= 0)
-                (void) dprintf(s->resize_fd, "0 %u %u\n", p->rows, p->cols);
-
+        /* Before the caller hears of the session, its log exists (a script may read it at once). */
+        (void) session_open_files(s);
         log_info("Session %s started: pid %d, %s", s->rec.id, (int) pid, exe);
         *ret = s;
         return 0;
 
 fail_start:
+        (void) session_open_files(s); /* for the reason, in its log */
         r = session_fail_to_start(s, r, reason ?: "cannot start", ret_reason);
         manager_session_ended(m, s);
         session_schedule_eviction(s);

@@ -46,7 +46,8 @@ struct Session {
         Terminal *term; /* NULL once the session has ended */
         sd_event_source *term_source;
         uint64_t last_output_usec; /* CLOCK_MONOTONIC */
-        int resize_fd;
+        int resize_fd; /* resize.log, opened at the first resize */
+        unsigned initial_rows, initial_cols;
 
         /* Output: out_offset bytes so far, all in output.log; attached clients each track their own
          * offset and are served from the log when they fall behind. */
@@ -87,6 +88,10 @@ typedef struct SessionSpawn {
  * failed (reason in its log) and *ret is still set; the return is then -ENOEXEC-ish (the errno of
  * the failure) and *ret_reason says why in words. */
 int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason);
+
+/* Creates sessions/<id>/ and output.log and starts reading the PTY (no output is read before the log
+ * exists). */
+int session_open_files(Session *s);
 
 /* Loads a finished session back from its row (for lookups after eviction). */
 int session_load(Manager *m, const SessionRecord *rec, Session **ret);
