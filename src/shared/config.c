@@ -6,6 +6,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "argv-split.h"
 #include "config.h"
 #include "macro.h"
 #include "paths.h"
@@ -37,6 +38,9 @@ void oly_config_init(OlyConfig *c) {
                 .log_level = LOG_INFO,
                 .max_running_sessions = OLY_DEFAULT_MAX_RUNNING_SESSIONS,
                 .session_eviction_sec = OLY_DEFAULT_SESSION_EVICTION_SEC,
+                .prompt_idle_ms = OLY_DEFAULT_PROMPT_IDLE_MS,
+                .prompt_silence_sec = OLY_DEFAULT_PROMPT_SILENCE_SEC,
+                .notification_hook_timeout_sec = OLY_DEFAULT_HOOK_TIMEOUT_SEC,
         };
 }
 
@@ -48,10 +52,11 @@ static void strv_free_n(char **v, unsigned n) {
 
 void oly_config_done(OlyConfig *c) {
         strv_free_n(c->prompt_patterns, c->n_prompt_patterns);
+        strv_free_n(c->prompt_patterns_extra, c->n_prompt_patterns_extra);
         free(c->web_push_subject);
         free(c->web_push_vapid_public_key);
         erase_and_free(c->web_push_vapid_private_key);
-        free(c->notification_hook);
+        argv_free(c->notification_hook);
         oly_config_init(c);
 }
 
@@ -99,6 +104,86 @@ static int get_string(json_object *v, const char *field, char **ret, char **err)
         return free_and_strdup(ret, s);
 }
 
+/* An array of strings (or null: unset). */
+static int get_strv(json_object *v, const char *field, char ***ret, unsigned *ret_n, char **err) {
+        if (!v) {
+                strv_free_n(*ret, *ret_n);
+                *ret = NULL;
+                *ret_n = 0;
+                return 0;
+        }
+        if (!json_object_is_type(v, json_type_array))
+                return fail(err, "field \"%s\" must be an array of strings or null", field);
+        size_t n = json_object_array_length(v);
+        if (n > OLY_PROMPT_PATTERNS_MAX)
+                return fail(err, "field \"%s\" has more than %u entries", field, OLY_PROMPT_PATTERNS_MAX);
+        char **pp = calloc(n + 1, sizeof(char *));
+        if (!pp)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(v, i);
+                if (!json_object_is_type(e, json_type_string) || json_object_get_string_len(e) > OLY_STRING_FIELD_MAX ||
+                    strlen(json_object_get_string(e)) != (size_t) json_object_get_string_len(e)) {
+                        strv_free_n(pp, (unsigned) n);
+                        return fail(err, "field \"%s\" entry %zu must be a string of at most %u bytes without NUL",
+                                    field, i, OLY_STRING_FIELD_MAX);
+                }
+                pp[i] = strdup(json_object_get_string(e));
+                if (!pp[i]) {
+                        strv_free_n(pp, (unsigned) n);
+                        return -ENOMEM;
+                }
+        }
+        strv_free_n(*ret, *ret_n);
+        *ret = pp;
+        *ret_n = (unsigned) n;
+        return 0;
+}
+
+/* notification_hook: a command line (split like a shell would, without expansion) or an argv array. */
+static int get_hook(json_object *v, char ***ret, char **err) {
+        char **argv = NULL;
+        int r;
+
+        if (!v) {
+                argv_free(*ret);
+                *ret = NULL;
+                return 0;
+        }
+        if (json_object_is_type(v, json_type_string)) {
+                if (json_object_get_string_len(v) > OLY_STRING_FIELD_MAX)
+                        return fail(err, "field \"notification_hook\" is longer than %u bytes", OLY_STRING_FIELD_MAX);
+                if (strlen(json_object_get_string(v)) != (size_t) json_object_get_string_len(v))
+                        return fail(err, "field \"notification_hook\" contains a NUL byte");
+                r = argv_split(json_object_get_string(v), OLY_HOOK_ARGS_MAX, &argv);
+                if (r == -E2BIG)
+                        return fail(err, "field \"notification_hook\" has more than %u words", OLY_HOOK_ARGS_MAX);
+                if (r < 0)
+                        return fail(err, "field \"notification_hook\" has an unterminated quote or a trailing "
+                                         "backslash");
+        } else if (json_object_is_type(v, json_type_array)) {
+                unsigned n;
+                r = get_strv(v, "notification_hook", &argv, &n, err);
+                if (r < 0)
+                        return r;
+                if (n > OLY_HOOK_ARGS_MAX) {
+                        argv_free(argv);
+                        return fail(err, "field \"notification_hook\" has more than %u words", OLY_HOOK_ARGS_MAX);
+                }
+        } else
+                return fail(err, "field \"notification_hook\" must be a string, an array of strings or null");
+        if (!argv || !argv[0] || !*argv[0]) {
+                argv_free(argv);
+                argv = NULL; /* "" means no hook */
+        } else if (argv[0][0] != '/') {
+                argv_free(argv);
+                return fail(err, "field \"notification_hook\" must start with an absolute path to a program");
+        }
+        argv_free(*ret);
+        *ret = argv;
+        return 0;
+}
+
 int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_error) {
         _cleanup_(json_object_putp) json_object *root = NULL;
         _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
@@ -127,7 +212,8 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
         json_object_object_foreach(root, key, v) {
                 /* null means "the default" for every field. */
                 if (!v && (streq(key, "http_port") || streq(key, "log_level") || streq(key, "max_running_sessions") ||
-                           streq(key, "session_eviction_seconds"))) {
+                           streq(key, "session_eviction_seconds") || streq(key, "prompt_idle_ms") ||
+                           streq(key, "prompt_silence_seconds") || streq(key, "notification_hook_timeout_seconds"))) {
                         OlyConfig d;
                         oly_config_init(&d);
                         if (streq(key, "http_port"))
@@ -136,6 +222,12 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                                 c->log_level = d.log_level;
                         else if (streq(key, "max_running_sessions"))
                                 c->max_running_sessions = d.max_running_sessions;
+                        else if (streq(key, "prompt_idle_ms"))
+                                c->prompt_idle_ms = d.prompt_idle_ms;
+                        else if (streq(key, "prompt_silence_seconds"))
+                                c->prompt_silence_sec = d.prompt_silence_sec;
+                        else if (streq(key, "notification_hook_timeout_seconds"))
+                                c->notification_hook_timeout_sec = d.notification_hook_timeout_sec;
                         else
                                 c->session_eviction_sec = d.session_eviction_sec;
                         continue;
@@ -164,41 +256,28 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                                 return r;
                         c->session_eviction_sec = u;
                 } else if (streq(key, "prompt_patterns")) {
-                        if (!v) {
-                                strv_free_n(c->prompt_patterns, c->n_prompt_patterns);
-                                c->prompt_patterns = NULL;
-                                c->n_prompt_patterns = 0;
-                                continue;
-                        }
-                        if (!json_object_is_type(v, json_type_array))
-                                return fail(ret_error, "field \"prompt_patterns\" must be an array of strings or null");
-                        size_t n = json_object_array_length(v);
-                        if (n > OLY_PROMPT_PATTERNS_MAX)
-                                return fail(ret_error, "field \"prompt_patterns\" has more than %u entries",
-                                            OLY_PROMPT_PATTERNS_MAX);
-                        char **pp = calloc(n + 1, sizeof(char *));
-                        if (!pp)
-                                return -ENOMEM;
-                        for (size_t i = 0; i < n; i++) {
-                                json_object *e = json_object_array_get_idx(v, i);
-                                if (!json_object_is_type(e, json_type_string) ||
-                                    json_object_get_string_len(e) > OLY_STRING_FIELD_MAX ||
-                                    strlen(json_object_get_string(e)) != (size_t) json_object_get_string_len(e)) {
-                                        strv_free_n(pp, (unsigned) n);
-                                        return fail(ret_error,
-                                                    "field \"prompt_patterns\" entry %zu must be a string of at most %u "
-                                                    "bytes without NUL",
-                                                    i, OLY_STRING_FIELD_MAX);
-                                }
-                                pp[i] = strdup(json_object_get_string(e));
-                                if (!pp[i]) {
-                                        strv_free_n(pp, (unsigned) n);
-                                        return -ENOMEM;
-                                }
-                        }
-                        strv_free_n(c->prompt_patterns, c->n_prompt_patterns);
-                        c->prompt_patterns = pp;
-                        c->n_prompt_patterns = (unsigned) n;
+                        r = get_strv(v, key, &c->prompt_patterns, &c->n_prompt_patterns, ret_error);
+                        if (r < 0)
+                                return r;
+                } else if (streq(key, "prompt_patterns_extra")) {
+                        r = get_strv(v, key, &c->prompt_patterns_extra, &c->n_prompt_patterns_extra, ret_error);
+                        if (r < 0)
+                                return r;
+                } else if (streq(key, "prompt_idle_ms")) {
+                        r = get_uint(v, key, OLY_PROMPT_IDLE_MS_MIN, OLY_PROMPT_IDLE_MS_MAX, &u, ret_error);
+                        if (r < 0)
+                                return r;
+                        c->prompt_idle_ms = (unsigned) u;
+                } else if (streq(key, "prompt_silence_seconds")) {
+                        r = get_uint(v, key, 0, OLY_PROMPT_SILENCE_SEC_MAX, &u, ret_error);
+                        if (r < 0)
+                                return r;
+                        c->prompt_silence_sec = (unsigned) u;
+                } else if (streq(key, "notification_hook_timeout_seconds")) {
+                        r = get_uint(v, key, 1, OLY_HOOK_TIMEOUT_SEC_MAX, &u, ret_error);
+                        if (r < 0)
+                                return r;
+                        c->notification_hook_timeout_sec = (unsigned) u;
                 } else if (streq(key, "web_push_subject")) {
                         r = get_string(v, key, &c->web_push_subject, ret_error);
                         if (r < 0)
@@ -212,7 +291,7 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                         if (r < 0)
                                 return r;
                 } else if (streq(key, "notification_hook")) {
-                        r = get_string(v, key, &c->notification_hook, ret_error);
+                        r = get_hook(v, &c->notification_hook, ret_error);
                         if (r < 0)
                                 return r;
                 } else
@@ -256,12 +335,17 @@ char *oly_config_default_text(void) {
                      "  \"max_running_sessions\": %u,\n"
                      "  \"session_eviction_seconds\": %u,\n"
                      "  \"prompt_patterns\": null,\n"
+                     "  \"prompt_patterns_extra\": null,\n"
+                     "  \"prompt_idle_ms\": %u,\n"
+                     "  \"prompt_silence_seconds\": %u,\n"
                      "  \"notification_hook\": null,\n"
+                     "  \"notification_hook_timeout_seconds\": %u,\n"
                      "  \"web_push_subject\": null,\n"
                      "  \"web_push_vapid_public_key\": null,\n"
                      "  \"web_push_vapid_private_key\": null\n"
                      "}\n",
-                     OLY_DEFAULT_HTTP_PORT, OLY_DEFAULT_MAX_RUNNING_SESSIONS, OLY_DEFAULT_SESSION_EVICTION_SEC) < 0)
+                     OLY_DEFAULT_HTTP_PORT, OLY_DEFAULT_MAX_RUNNING_SESSIONS, OLY_DEFAULT_SESSION_EVICTION_SEC,
+                     OLY_DEFAULT_PROMPT_IDLE_MS, OLY_DEFAULT_PROMPT_SILENCE_SEC, OLY_DEFAULT_HOOK_TIMEOUT_SEC) < 0)
                 return NULL;
         return s;
 }

@@ -14,18 +14,31 @@
 #define OLY_SESSION_EVICTION_SEC_MAX (365U * 86400U)
 #define OLY_PROMPT_PATTERNS_MAX 256
 #define OLY_STRING_FIELD_MAX 4096
+#define OLY_DEFAULT_PROMPT_IDLE_MS 250
+#define OLY_PROMPT_IDLE_MS_MIN 20
+#define OLY_PROMPT_IDLE_MS_MAX 60000
+#define OLY_DEFAULT_PROMPT_SILENCE_SEC 60
+#define OLY_PROMPT_SILENCE_SEC_MAX 86400
+#define OLY_DEFAULT_HOOK_TIMEOUT_SEC 10
+#define OLY_HOOK_TIMEOUT_SEC_MAX 3600
+#define OLY_HOOK_ARGS_MAX 64
 
 typedef struct OlyConfig {
         unsigned http_port;
         int log_level; /* syslog level: LOG_ERR … LOG_DEBUG */
         char **prompt_patterns; /* NULL: the built-in set */
         unsigned n_prompt_patterns;
+        char **prompt_patterns_extra; /* added to prompt_patterns (or the built-in set) */
+        unsigned n_prompt_patterns_extra;
+        unsigned prompt_idle_ms;       /* output quiet this long before prompt patterns are tried */
+        unsigned prompt_silence_sec;   /* quiet this long with the cursor after text: input needed; 0 off */
         char *web_push_subject;
         char *web_push_vapid_public_key;
         char *web_push_vapid_private_key;
         unsigned max_running_sessions;
         uint64_t session_eviction_sec;
-        char *notification_hook; /* NULL: none */
+        char **notification_hook; /* argv (split from a string by argv_split()); NULL: none */
+        unsigned notification_hook_timeout_sec;
 } OlyConfig;
 
 void oly_config_init(OlyConfig *c);

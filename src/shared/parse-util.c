@@ -61,3 +61,32 @@ int parse_seconds(const char *s, uint64_t max_sec, uint64_t *ret_usec) {
         *ret_usec = sec * USEC_PER_SEC + frac;
         return 0;
 }
+
+int parse_duration(const char *s, uint64_t max_usec, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "ms", USEC_PER_MSEC }, { "s", USEC_PER_SEC }, { "m", 60 * USEC_PER_SEC },
+                { "h", 3600 * USEC_PER_SEC }, { "", USEC_PER_MSEC },
+        };
+        uint64_t v = 0;
+        const char *p = s;
+
+        if (isempty(s) || !isdigit((unsigned char) *p))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *p); p++) {
+                uint64_t d = (uint64_t) (*p - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (streq(p, units[i].suffix)) {
+                        if (v > max_usec / units[i].usec)
+                                return -ERANGE;
+                        *ret_usec = v * units[i].usec;
+                        return 0;
+                }
+        return -EINVAL;
+}

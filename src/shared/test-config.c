@@ -81,7 +81,7 @@ static void test_init_done(void) {
         CHECK_DEFAULTS(&c);
 
         /* done() frees everything and leaves the defaults behind. */
-        CHECK_INT(parse(&c, "{\"http_port\": 1, \"prompt_patterns\": [\"x\"], \"notification_hook\": \"h\","
+        CHECK_INT(parse(&c, "{\"http_port\": 1, \"prompt_patterns\": [\"x\"], \"notification_hook\": \"/h\","
                             "\"web_push_vapid_private_key\": \"k\"}", NULL),
                   0);
         CHECK_INT(c.http_port, 1);
@@ -120,7 +120,8 @@ static void test_full(void) {
                 CHECK_STREQ(c.prompt_patterns[0], "^\\$ $");
                 CHECK_STREQ(c.prompt_patterns[1], "Continue\\? \\[y/N\\]");
         }
-        CHECK_STREQ(c.notification_hook, "/usr/local/bin/notify");
+        CHECK(c.notification_hook && !c.notification_hook[1]);
+        CHECK_STREQ(c.notification_hook ? c.notification_hook[0] : NULL, "/usr/local/bin/notify");
         CHECK_STREQ(c.web_push_subject, "mailto:admin@example.com");
         CHECK_STREQ(c.web_push_vapid_public_key, "BPubKey");
         CHECK_STREQ(c.web_push_vapid_private_key, "privKey");
@@ -136,7 +137,8 @@ static void test_full(void) {
         if (c.prompt_patterns && c.n_prompt_patterns == 1)
                 CHECK_STREQ(c.prompt_patterns[0], "a");
         CHECK_STREQ(c.web_push_subject, "x");
-        CHECK_STREQ(c.notification_hook, "/usr/local/bin/notify");
+        CHECK(c.notification_hook && !c.notification_hook[1]);
+        CHECK_STREQ(c.notification_hook ? c.notification_hook[0] : NULL, "/usr/local/bin/notify");
         oly_config_done(&c);
 
         /* An empty object changes nothing; so does whitespace around it. */
@@ -229,8 +231,15 @@ static void test_wrong_types(void) {
         CHECK_REJECTED("{\"prompt_patterns\": [\"a\", \"b\", [\"c\"]]}", "\"prompt_patterns\"", "entry 2");
 
         static const char *const string_fields[] = {
-                "web_push_subject", "web_push_vapid_public_key", "web_push_vapid_private_key", "notification_hook",
+                "web_push_subject", "web_push_vapid_public_key", "web_push_vapid_private_key",
         };
+        /* notification_hook: a string or an argv array; [] is "no hook", like "" and null. */
+        static const char *const bad_hooks[] = { "1", "true", "{}", "[\"x\"]", "1.5", "[1]" };
+        for (size_t j = 0; j < ELEMENTSOF(bad_hooks); j++) {
+                _cleanup_free_ char *text = NULL;
+                CHECK(asprintf(&text, "{\"notification_hook\": %s}", bad_hooks[j]) > 0);
+                CHECK_REJECTED(text, "\"notification_hook\"");
+        }
         for (size_t i = 0; i < ELEMENTSOF(string_fields); i++) {
                 static const char *const bad[] = { "1", "true", "[]", "{}", "[\"x\"]", "1.5" };
                 _cleanup_free_ char *quoted = NULL;
@@ -336,13 +345,13 @@ static void test_nulls(void) {
 
         oly_config_init(&c);
         CHECK_INT(parse(&c,
-                        "{\"prompt_patterns\": [\"a\", \"b\"], \"notification_hook\": \"h\", "
+                        "{\"prompt_patterns\": [\"a\", \"b\"], \"notification_hook\": \"/h\", "
                         "\"web_push_subject\": \"s\", \"web_push_vapid_public_key\": \"p\", "
                         "\"web_push_vapid_private_key\": \"k\"}",
                         &error),
                   0);
         CHECK_INT(c.n_prompt_patterns, 2);
-        CHECK_STREQ(c.notification_hook, "h");
+        CHECK_STREQ(c.notification_hook ? c.notification_hook[0] : NULL, "/h");
         CHECK_STREQ(c.web_push_vapid_private_key, "k");
 
         /* null means "unset": it clears what was there. */
@@ -365,7 +374,7 @@ static void test_nulls(void) {
 
         /* Empty strings are strings. */
         CHECK_INT(parse(&c, "{\"notification_hook\": \"\"}", &error), 0);
-        CHECK_STREQ(c.notification_hook, "");
+        CHECK(c.notification_hook == NULL); /* "" means no hook */
         oly_config_done(&c);
 }
 
@@ -446,7 +455,7 @@ static void test_default_text(void) {
         /* It names every field, so it resets a changed configuration back to the defaults. */
         CHECK_INT(parse(&c,
                         "{\"http_port\": 1, \"log_level\": \"error\", \"max_running_sessions\": 2, "
-                        "\"session_eviction_seconds\": 3, \"prompt_patterns\": [\"x\"], \"notification_hook\": \"h\", "
+                        "\"session_eviction_seconds\": 3, \"prompt_patterns\": [\"x\"], \"notification_hook\": \"/h\", "
                         "\"web_push_subject\": \"s\", \"web_push_vapid_public_key\": \"p\", "
                         "\"web_push_vapid_private_key\": \"k\"}",
                         &error),
@@ -485,13 +494,14 @@ static void test_load(void) {
         CHECK_DEFAULTS(&c);
 
         /* A good file. */
-        static const char good_text[] = "{\"http_port\": 8080, \"log_level\": \"warning\", \"notification_hook\": \"n\"}\n";
+        static const char good_text[] = "{\"http_port\": 8080, \"log_level\": \"warning\", \"notification_hook\": \"/n x\"}\n";
         CHECK_INT(write_file(good, good_text, strlen(good_text)), 0);
         CHECK_INT(oly_config_load(&c, good, &error), 0);
         CHECK(error == NULL);
         CHECK_INT(c.http_port, 8080);
         CHECK_INT(c.log_level, LOG_WARNING);
-        CHECK_STREQ(c.notification_hook, "n");
+        CHECK_STREQ(c.notification_hook ? c.notification_hook[0] : NULL, "/n");
+        CHECK_STREQ(c.notification_hook ? c.notification_hook[1] : NULL, "x");
         oly_config_done(&c);
 
         /* A bad field: the error names the file and the field. */
@@ -574,6 +584,37 @@ static void test_load(void) {
         (void) unlink(huge);
 }
 
+static void test_hook_and_prompt_fields(void) {
+        OlyConfig c;
+        char *error = NULL;
+
+        oly_config_init(&c);
+        CHECK_INT(c.prompt_idle_ms, OLY_DEFAULT_PROMPT_IDLE_MS);
+        CHECK_INT(c.prompt_silence_sec, OLY_DEFAULT_PROMPT_SILENCE_SEC);
+        CHECK_INT(c.notification_hook_timeout_sec, OLY_DEFAULT_HOOK_TIMEOUT_SEC);
+        CHECK_INT(parse(&c, "{\"notification_hook\": \"/bin/hook '{title} waits' {id}\", \"prompt_idle_ms\": 100, "
+                            "\"prompt_silence_seconds\": 0, \"notification_hook_timeout_seconds\": 3, "
+                            "\"prompt_patterns_extra\": [\"(?i)deploy\\\\?\"]}", &error), 0);
+        CHECK_STREQ(c.notification_hook[0], "/bin/hook");
+        CHECK_STREQ(c.notification_hook[1], "{title} waits");
+        CHECK_STREQ(c.notification_hook[2], "{id}");
+        CHECK(c.notification_hook[3] == NULL);
+        CHECK_INT(c.prompt_idle_ms, 100);
+        CHECK_INT(c.prompt_silence_sec, 0);
+        CHECK_INT(c.notification_hook_timeout_sec, 3);
+        CHECK_INT(c.n_prompt_patterns_extra, 1);
+        CHECK_INT(parse(&c, "{\"notification_hook\": [\"/bin/a\", \"b c\"]}", &error), 0);
+        CHECK_STREQ(c.notification_hook[1], "b c");
+        CHECK_REJECTED("{\"notification_hook\": \"relative/hook\"}", "\"notification_hook\"", "absolute");
+        CHECK_REJECTED("{\"notification_hook\": \"/bin/a 'open\"}", "\"notification_hook\"", "quote");
+        CHECK_REJECTED("{\"notification_hook\": 3}", "\"notification_hook\"");
+        CHECK_REJECTED("{\"prompt_idle_ms\": 5}", "\"prompt_idle_ms\"");
+        CHECK_REJECTED("{\"prompt_silence_seconds\": -1}", "\"prompt_silence_seconds\"");
+        CHECK_REJECTED("{\"prompt_patterns_extra\": \"x\"}", "\"prompt_patterns_extra\"");
+        oly_config_done(&c);
+        free(error);
+}
+
 int main(void) {
         test_init_done();
         test_full();
@@ -597,5 +638,6 @@ int main(void) {
                 fprintf(stderr, "rmdir %s: %m\n", tmpdir);
                 tests_failed++;
         }
+        test_hook_and_prompt_fields();
         TESTS_END();
 }
