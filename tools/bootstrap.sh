@@ -29,12 +29,12 @@ fi
 # Build and runtime dependencies; why each is here is in README.md ("Dependencies").
 packages=(
         build-essential meson ninja-build pkg-config
-        libsystemd-dev libsqlite3-dev libjson-c-dev libvterm-dev
+        libsystemd-dev libsqlite3-dev libjson-c-dev libvterm-dev libpcre2-dev
         systemd dbus util-linux procps sqlite3
 )
 # What the tests drive: pytest and friends from Debian (no PyPI here), busctl/systemd-socket-activate
 # (systemd), setpriv (util-linux).
-test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace)
+test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace gdb openssh-client)
 
 echo "==> Installing packages"
 export DEBIAN_FRONTEND=noninteractive

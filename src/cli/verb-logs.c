@@ -13,6 +13,13 @@
 #include "render.h"
 
 #define LOGS_TAIL_MAX 1000000
+#define LOGS_DEFAULT_TIMEOUT_USEC (30 * USEC_PER_SEC)
+#define LOGS_TIMEOUT_MAX_USEC (100ULL * 24 * 3600 * USEC_PER_SEC)
+
+/* Exit codes of --wait-for-prompt (documented in oly(1)). */
+#define EXIT_WAIT_INPUT_NEEDED 0
+#define EXIT_WAIT_EXITED 3
+#define EXIT_WAIT_TIMEOUT 124
 #define LOGS_DEFAULT_TAIL_NO_TTY 40
 
 static void help(void) {
@@ -25,8 +32,13 @@ static void help(void) {
                "  --no-truncate   Do not cut lines at the terminal's width (lines are never cut when\n"
                "                  standard output is not a terminal)\n"
                "  --raw           The raw bytes the program wrote (with --tail: its last N lines)\n"
+               "  --wait-for-prompt  First wait until the session needs input or has exited\n"
+               "  --timeout D     How long --wait-for-prompt waits: milliseconds, or with ms, s, m or h\n"
+               "                  (1500, 500ms, 2s, 1m, 1h); default 30s; 0 waits forever\n"
                "  --node NAME     Read a session on a connected secondary node\n"
-               "  -h --help       Show this help\n",
+               "  -h --help       Show this help\n\n"
+               "Exit status with --wait-for-prompt: 0 the session needs input, 3 it has exited, 124 the\n"
+               "timeout passed (the logs are printed in every case); 1 error, 2 usage.\n",
                LOGS_DEFAULT_TAIL_NO_TTY);
 }
 
@@ -75,6 +87,8 @@ int verb_logs(int argc, char *argv[]) {
                 { "keep-colour", no_argument, NULL, 'c' },
                 { "no-truncate", no_argument, NULL, 'T' },
                 { "raw", no_argument, NULL, 'r' },
+                { "wait-for-prompt", no_argument, NULL, 'w' },
+                { "timeout", required_argument, NULL, 'o' },
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
@@ -83,7 +97,10 @@ int verb_logs(int argc, char *argv[]) {
         sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_close_ int fd = -EBADF;
         const char *node = NULL, *id = "", *full, *status;
-        bool keep_color = false, no_truncate = false, raw = false, have_tail = false;
+        bool keep_color = false, no_truncate = false, raw = false, have_tail = false, wait = false,
+             have_timeout = false;
+        uint64_t timeout = LOGS_DEFAULT_TIMEOUT_USEC;
+        int exit_code = EXIT_OK;
         uint64_t tail = 0;
         RenderResize *rz = NULL;
         size_t n_rz = 0;
@@ -111,6 +128,15 @@ int verb_logs(int argc, char *argv[]) {
                 case 'r':
                         raw = true;
                         break;
+                case 'w':
+                        wait = true;
+                        break;
+                case 'o':
+                        if (parse_duration(optarg, LOGS_TIMEOUT_MAX_USEC, &timeout) < 0)
+                                return usage_error("logs", "invalid --timeout '%s': expected milliseconds or a number "
+                                                           "with ms, s, m or h (e.g. 1500, 500ms, 2s, 1m, 1h).", optarg);
+                        have_timeout = true;
+                        break;
                 case 'N':
                         if (cli_parse_node("logs", optarg) != 0)
                                 return EXIT_USAGE;
@@ -125,9 +151,38 @@ int verb_logs(int argc, char *argv[]) {
                 id = argv[optind];
         if (!have_tail)
                 tail = tty ? (ws.ws_row > 1 ? ws.ws_row - 1u : 1u) : LOGS_DEFAULT_TAIL_NO_TTY;
+        if (have_timeout && !wait)
+                return usage_error("logs", "--timeout only applies with --wait-for-prompt.");
 
         if (cli_connect(&bus) < 0)
                 return EXIT_ERROR;
+
+        if (wait) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *wr = NULL;
+                const char *wid, *result, *trigger, *line;
+                /* The daemon answers at the timeout; the call itself waits a little longer. */
+                uint64_t call_timeout = timeout == 0 ? UINT64_MAX : timeout + 10 * USEC_PER_SEC;
+                r = cli_call(bus, node, "WaitForInputNeeded", call_timeout, &error, &wr, "st", id, timeout);
+                if (r < 0) {
+                        r = cli_bus_error(&error, r, node, "Failed to wait for the session");
+                        sd_bus_error_free(&error);
+                        return r;
+                }
+                r = sd_bus_message_read(wr, "ssss", &wid, &result, &trigger, &line);
+                if (r < 0)
+                        return cli_error("bad reply from the daemon: %s", strerror(-r));
+                if (streq(result, "input-needed")) {
+                        fprintf(stderr, "oly: session %s needs input (%s).\n", wid, trigger);
+                        exit_code = EXIT_WAIT_INPUT_NEEDED;
+                } else if (streq(result, "exited")) {
+                        fprintf(stderr, "oly: session %s has exited.\n", wid);
+                        exit_code = EXIT_WAIT_EXITED;
+                } else {
+                        fprintf(stderr, "oly: session %s did not ask for input within the timeout.\n", wid);
+                        exit_code = EXIT_WAIT_TIMEOUT;
+                }
+                id = strdupa(wid);
+        }
         r = cli_call(bus, node, "OpenLog", 0, &error, &reply, "s", id);
         if (r < 0) {
                 r = cli_bus_error(&error, r, node, "Failed to read the log");
@@ -170,7 +225,8 @@ int verb_logs(int argc, char *argv[]) {
 
         if (raw) {
                 free(rz);
-                return copy_raw(fd, (uint64_t) st.st_size, tail, have_tail);
+                r = copy_raw(fd, (uint64_t) st.st_size, tail, have_tail);
+                return r != EXIT_OK ? r : exit_code;
         }
 
         RenderOptions o = {
@@ -190,5 +246,5 @@ int verb_logs(int argc, char *argv[]) {
                 free(lines[i]);
         }
         free(lines);
-        return fflush(stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+        return fflush(stdout) == 0 ? exit_code : EXIT_ERROR;
 }

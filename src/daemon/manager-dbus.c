@@ -487,6 +487,25 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_wait_input_needed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+        uint64_t timeout;
+        Session *s;
+        int r;
+
+        r = sd_bus_message_read(msg, "st", &id, &timeout);
+        if (r < 0)
+                return r;
+        r = manager_resolve_session(m, id, &s, error);
+        if (r < 0)
+                return r;
+        r = session_wait_input_needed(s, timeout, msg);
+        if (r < 0)
+                return bus_error_from_errno(error, r, "Failed to wait on %s", s->rec.id);
+        return 1;
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", OLY_VERSION);
@@ -540,6 +559,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", id, "h", fd, "a(tqq)", resizes, "b", running, "s", status),
                                 method_open_log, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("t", grace), SD_BUS_NO_RESULT, method_shutdown, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("WaitForInputNeeded", SD_BUS_ARGS("s", id, "t", timeout),
+                                SD_BUS_RESULT("s", id, "s", result, "s", trigger, "s", line), method_wait_input_needed,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("InputNeeded", SD_BUS_ARGS("s", id, "o", path, "s", trigger, "s", line), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("Notification",
+                                SD_BUS_ARGS("s", id, "o", path, "s", title, "s", command, "s", trigger, "s", line), 0),
         SD_BUS_SIGNAL_WITH_ARGS("SessionCreated", SD_BUS_ARGS("s", id, "o", path), 0),
         SD_BUS_SIGNAL_WITH_ARGS("SessionExited", SD_BUS_ARGS("s", id, "o", path, "s", status, "i", exit_code), 0),
         SD_BUS_VTABLE_END,

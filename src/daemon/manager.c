@@ -9,6 +9,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-server.h"
+#include "hook.h"
+#include "prompt.h"
 #include "log.h"
 #include "manager.h"
 #include "oly-def.h"
@@ -49,6 +51,9 @@ Manager *manager_free(Manager *m) {
                         session_free(s);
                 }
         bus_server_done(m);
+        hooks_kill_all(m);
+        m->prompt = prompt_matcher_free(m->prompt);
+        free(m->node_name);
         m->db = db_close(m->db);
         safe_close(m->lock_fd);
         oly_config_done(&m->config);
@@ -284,6 +289,15 @@ static int manager_load_config(Manager *m) {
                 return r;
         }
         log_set_max_level(m->config.log_level);
+
+        free(err);
+        err = NULL;
+        r = prompt_matcher_new(&m->config, &m->prompt, &err);
+        if (r < 0) {
+                log_error("Invalid configuration: %s: %s", path, err ?: strerror(-r));
+                (void) sd_notifyf(0, "STATUS=Invalid configuration: %s", err ?: strerror(-r));
+                return r;
+        }
         return 0;
 }
 
@@ -335,6 +349,11 @@ int manager_startup(Manager *m) {
         r = manager_load_config(m);
         if (r < 0)
                 return r;
+        char host[256] = "";
+        (void) gethostname(host, sizeof host - 1);
+        m->node_name = strdup(host);
+        if (!m->node_name)
+                return log_oom();
 
         dbpath = path_join(m->state_dir, "oly.db");
         if (!dbpath)

@@ -32,6 +32,9 @@ typedef struct Manager {
 
         sd_bus *user_bus; /* best effort: NULL when there is no session bus */
 
+        struct PromptMatcher *prompt;
+        char *node_name; /* this machine's name in notifications ({node}) */
+
         /* Sessions held in memory: every active one, and finished ones until they are evicted. */
         Session *buckets[MANAGER_SESSION_BUCKETS];
         unsigned n_sessions, n_active;

@@ -28,6 +28,13 @@ static int property_get_args(sd_bus *bus, const char *path, const char *interfac
         return sd_bus_message_append_strv(reply, s->rec.argv + 1);
 }
 
+static int property_get_input(sd_bus *bus, const char *path, const char *interface, const char *property,
+                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Session *s = userdata;
+        return sd_bus_message_append(reply, "s",
+                                     strempty(streq(property, "InputTrigger") ? s->input_trigger : s->input_line));
+}
+
 const sd_bus_vtable session_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Id", "s", property_get_string, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -44,6 +51,8 @@ const sd_bus_vtable session_vtable[] = {
         SD_BUS_PROPERTY("ExitCode", "i", NULL, offsetof(Session, rec.exit_code), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("InputNeeded", "b", NULL, offsetof(Session, input_needed),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InputTrigger", "s", property_get_input, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("InputLine", "s", property_get_input, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("NotificationsEnabled", "b", NULL, offsetof(Session, notifications_enabled),
                         SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_VTABLE_END,

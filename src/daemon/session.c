@@ -14,6 +14,8 @@
 #include <termios.h>
 
 #include "exec-util.h"
+#include "hook.h"
+#include "prompt.h"
 #include "oly-def.h"
 #include "log.h"
 #include "paths.h"
@@ -21,6 +23,9 @@
 
 static void session_linger_done(Session *s);
 static bool session_groups_alive(Session *s);
+static void session_prompt_output(Session *s);
+static void session_clear_input_needed(Session *s, bool by_input);
+static void session_prompt_waiters_reply(Session *s, const char *result);
 
 const char *session_path(Session *s) {
         return s->object_path;
@@ -80,6 +85,11 @@ Session *session_free(Session *s) {
         session_fail_input_waiters(s);
         sd_event_source_disable_unref(s->term_source);
         terminal_free(s->term);
+        session_prompt_waiters_reply(s, "exited");
+        sd_event_source_disable_unref(s->prompt_timer);
+        free(s->input_trigger);
+        free(s->input_line);
+        free(s->notified);
         safe_close(s->resize_fd);
         sd_event_source_disable_unref(s->pty_source);
         sd_event_source_disable_unref(s->child_source);
@@ -173,6 +183,7 @@ static int session_read_pty(Session *s) {
                 if (session_term(s)) {
                         terminal_queue(s->term, buf, (size_t) n);
                         session_model_kick(s);
+                        session_prompt_output(s);
                 }
                 return 1;
         }
@@ -192,6 +203,224 @@ static void session_model_kick(Session *s) {
         (void) sd_event_source_set_enabled(s->term_source, SD_EVENT_ONESHOT);
 }
 
+/* ---- Knowing when the session waits for a person ---- */
+
+struct PromptWaiter {
+        Session *session;
+        PromptWaiter *next;
+        sd_bus_message *msg;
+        sd_event_source *timer;
+};
+
+static void prompt_waiter_reply(PromptWaiter *w, const char *result) {
+        Session *s = w->session;
+        (void) sd_bus_reply_method_return(w->msg, "ssss", s->rec.id, result, strempty(s->input_trigger),
+                                          strempty(s->input_line));
+        sd_bus_message_unref(w->msg);
+        sd_event_source_disable_unref(w->timer);
+        free(w);
+}
+
+static void session_prompt_waiters_reply(Session *s, const char *result) {
+        while (s->prompt_waiters) {
+                PromptWaiter *w = s->prompt_waiters;
+                s->prompt_waiters = w->next;
+                prompt_waiter_reply(w, result);
+        }
+}
+
+static int on_prompt_waiter_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        PromptWaiter *w = userdata;
+        for (PromptWaiter **p = &w->session->prompt_waiters; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        break;
+                }
+        prompt_waiter_reply(w, "timeout");
+        return 0;
+}
+
+int session_wait_input_needed(Session *s, uint64_t timeout_usec, sd_bus_message *msg) {
+        if (!s->active)
+                return sd_bus_reply_method_return(msg, "ssss", s->rec.id, "exited", "", "");
+        if (s->input_needed)
+                return sd_bus_reply_method_return(msg, "ssss", s->rec.id, "input-needed", strempty(s->input_trigger),
+                                                  strempty(s->input_line));
+        PromptWaiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->session = s;
+        w->msg = sd_bus_message_ref(msg);
+        if (timeout_usec > 0 && timeout_usec != USEC_INFINITY) {
+                int r = sd_event_add_time_relative(s->manager->event, &w->timer, CLOCK_MONOTONIC, timeout_usec,
+                                                   USEC_PER_MSEC, on_prompt_waiter_timeout, w);
+                if (r < 0) {
+                        sd_bus_message_unref(w->msg);
+                        free(w);
+                        return r;
+                }
+        }
+        w->next = s->prompt_waiters;
+        s->prompt_waiters = w;
+        return 1;
+}
+
+typedef struct InputNeededArgs {
+        Session *session;
+        const char *member;
+} InputNeededArgs;
+
+static int emit_input_needed(sd_bus *bus, void *userdata) {
+        InputNeededArgs *a = userdata;
+        Session *s = a->session;
+        if (streq(a->member, "Notification"))
+                return sd_bus_emit_signal(bus, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "Notification", "sossss", s->rec.id,
+                                          s->object_path, strempty(s->rec.title), s->rec.argv[0], s->input_trigger,
+                                          s->input_line);
+        return sd_bus_emit_signal(bus, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "InputNeeded", "soss", s->rec.id,
+                                  s->object_path, s->input_trigger, s->input_line);
+}
+
+static void session_set_input_needed(Session *s, const char *trigger, const char *line) {
+        _cleanup_free_ char *key = NULL;
+
+        if (s->input_needed)
+                return;
+        free(s->input_trigger);
+        free(s->input_line);
+        s->input_trigger = strdup(trigger);
+        s->input_line = strdup(line);
+        if (!s->input_trigger || !s->input_line) {
+                log_oom();
+                return;
+        }
+        s->input_needed = true;
+        log_info("Session %s needs input (%s): %s", s->rec.id, trigger, line);
+        session_send_changed(s, "InputNeeded", "InputTrigger", "InputLine", NULL);
+        manager_emit(s->manager, emit_input_needed, &(InputNeededArgs) { s, "InputNeeded" });
+        session_prompt_waiters_reply(s, "input-needed");
+
+        /* One notification per waiting episode: a prompt that redraws itself (new output, the same line)
+         * is the same episode until somebody types. */
+        if (!s->notifications_enabled)
+                return;
+        if (asprintf(&key, "%s\n%s", trigger, line) < 0)
+                return;
+        if (streq_ptr(s->notified, key))
+                return;
+        free(s->notified);
+        s->notified = TAKE_PTR(key);
+        manager_emit(s->manager, emit_input_needed, &(InputNeededArgs) { s, "Notification" });
+        HookEvent e = {
+                .id = s->rec.id,
+                .title = strempty(s->rec.title),
+                .command = s->rec.argv[0],
+                .cwd = s->rec.cwd,
+                .trigger = s->input_trigger,
+                .line = s->input_line,
+                .node = s->manager->node_name,
+        };
+        (void) hook_run(s->manager, &e);
+}
+
+static void session_clear_input_needed(Session *s, bool by_input) {
+        if (by_input)
+                s->notified = mfree(s->notified); /* somebody answered: the next prompt is a new episode */
+        if (!s->input_needed)
+                return;
+        s->input_needed = false;
+        s->input_trigger = mfree(s->input_trigger);
+        s->input_line = mfree(s->input_line);
+        session_send_changed(s, "InputNeeded", "InputTrigger", "InputLine", NULL);
+}
+
+static void session_prompt_check(Session *s) {
+        TerminalLines *l;
+        PromptView v;
+        const char *line = NULL, *rule;
+
+        if (!s->term || !s->manager->prompt)
+                return;
+        l = malloc(sizeof *l);
+        if (!l)
+                return;
+        int col = terminal_prompt_view(s->term, l, &v);
+        if (col < 0) {
+                free(l);
+                return;
+        }
+        if (!s->prompt_silence_phase) {
+                rule = prompt_matcher_match(s->manager->prompt, &v, &line);
+                if (rule)
+                        session_set_input_needed(s, rule, line);
+        } else {
+                /* Silence alone counts only with the cursor right after text on its line: what a program
+                 * waiting at a prompt of its own looks like, and what a quiet build or tail -f does not. */
+                bool text = false;
+                for (const char *p = v.before_cursor; *p && !text; p++)
+                        text = *p != ' ';
+                if (col > 0 && text && isempty(v.after_cursor)) {
+                        char trimmed[PROMPT_LINE_MAX];
+                        snprintf(trimmed, sizeof trimmed, "%s", v.before_cursor);
+                        for (size_t k = strlen(trimmed); k > 0 && trimmed[k - 1] == ' '; k--)
+                                trimmed[k - 1] = 0;
+                        session_set_input_needed(s, "silence", trimmed);
+                }
+        }
+        free(l);
+}
+
+static int on_prompt_timer(sd_event_source *src, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+        const OlyConfig *c = &s->manager->config;
+        uint64_t now, due;
+
+        (void) sd_event_now(s->manager->event, CLOCK_MONOTONIC, &now);
+        due = s->last_output_usec +
+              (s->prompt_silence_phase ? (uint64_t) c->prompt_silence_sec * USEC_PER_SEC
+                                       : (uint64_t) c->prompt_idle_ms * USEC_PER_MSEC);
+        if (due > now) {
+                /* Output came since: wait for quiet from there (the timer is only pushed back here). */
+                (void) sd_event_source_set_time(src, due);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        session_prompt_check(s);
+        if (!s->input_needed && !s->prompt_silence_phase && c->prompt_silence_sec > 0) {
+                s->prompt_silence_phase = true;
+                (void) sd_event_source_set_time(src, s->last_output_usec + (uint64_t) c->prompt_silence_sec * USEC_PER_SEC);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
+static void session_prompt_output(Session *s) {
+        const OlyConfig *c = &s->manager->config;
+        int enabled = SD_EVENT_OFF;
+        int r;
+
+        session_clear_input_needed(s, false);
+        s->prompt_silence_phase = false;
+        if (!s->prompt_timer) {
+                r = sd_event_add_time(s->manager->event, &s->prompt_timer, CLOCK_MONOTONIC,
+                                      s->last_output_usec + (uint64_t) c->prompt_idle_ms * USEC_PER_MSEC,
+                                      USEC_PER_MSEC, on_prompt_timer, s);
+                if (r < 0)
+                        log_warning_errno(r, "No prompt detection for session %s: %m", s->rec.id);
+                return;
+        }
+        if (sd_event_source_get_enabled(s->prompt_timer, &enabled) >= 0 && enabled != SD_EVENT_OFF) {
+                uint64_t t;
+                /* Already armed for the idle check: on_prompt_timer() pushes it back. A silence-phase
+                 * timer far in the future is brought forward. */
+                if (sd_event_source_get_time(s->prompt_timer, &t) >= 0 &&
+                    t <= s->last_output_usec + (uint64_t) c->prompt_idle_ms * USEC_PER_MSEC)
+                        return;
+        }
+        (void) sd_event_source_set_time(s->prompt_timer, s->last_output_usec + (uint64_t) c->prompt_idle_ms * USEC_PER_MSEC);
+        (void) sd_event_source_set_enabled(s->prompt_timer, SD_EVENT_ONESHOT);
+}
+
 static void session_close_pty(Session *s) {
         s->pty_source = sd_event_source_disable_unref(s->pty_source);
         s->master_fd = safe_close(s->master_fd);
@@ -199,6 +428,7 @@ static void session_close_pty(Session *s) {
         s->term_source = sd_event_source_disable_unref(s->term_source);
         s->term = terminal_free(s->term);
         s->resize_fd = safe_close(s->resize_fd);
+        s->prompt_timer = sd_event_source_disable_unref(s->prompt_timer);
         session_fail_input_waiters(s);
 }
 
@@ -258,6 +488,7 @@ int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *
                 s->input_waiters[s->n_input_waiters++] =
                         (InputWaiter) { sd_bus_message_ref(reply), s->input_written + s->input.len };
         session_flush_input(s);
+        session_clear_input_needed(s, true);
         return 0;
 }
 
@@ -464,6 +695,8 @@ static void session_end(Session *s) {
         (void) session_save(s);
         session_send_changed(s, "Status", "ExitCode", "EndedAt", NULL);
         session_reply_waiters(s);
+        session_clear_input_needed(s, false);
+        session_prompt_waiters_reply(s, "exited");
         manager_session_ended(m, s);
         attach_clients_session_ended(s);
         session_schedule_eviction(s);

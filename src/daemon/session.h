@@ -23,6 +23,7 @@
 #define SESSION_CLIENTS_MAX 64
 
 typedef struct AttachClient AttachClient;
+typedef struct PromptWaiter PromptWaiter;
 
 /* A SendInput call waiting until its bytes are in the PTY. */
 typedef struct InputWaiter {
@@ -37,6 +38,11 @@ struct Session {
         SessionRecord rec; /* what the database holds; rec.id is the id */
         char *object_path;
         int input_needed; /* 'b' properties are read as int by sd-bus */
+        char *input_trigger, *input_line; /* why, while input_needed */
+        char *notified;                   /* trigger+line last notified in this waiting episode */
+        sd_event_source *prompt_timer;
+        bool prompt_silence_phase; /* the timer is waiting for prompt_silence_seconds, not prompt_idle_ms */
+        PromptWaiter *prompt_waiters;
         int notifications_enabled;
 
         int master_fd;
@@ -120,6 +126,10 @@ int session_open_terminal(Session *s, bool from_start, int *ret_fd);
 /* For readers of output.log: an fd on it, and the resize history (offset, rows, cols triples). */
 int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n);
 bool session_app_cursor(Session *s);
+
+/* WaitForInputNeeded: replies at once when the session needs input or has ended, else when it does, or
+ * at the timeout (0: never). */
+int session_wait_input_needed(Session *s, uint64_t timeout_usec, sd_bus_message *msg);
 
 /* attach.c */
 void attach_client_wake(AttachClient *c);

@@ -355,3 +355,63 @@ int terminal_snapshot(Terminal *t, Buf *out) {
                                t->cursor_visible ? "\033[?25h" : "\033[?25l");
         return r;
 }
+
+/* Plain text of cells [from, to), box-drawing characters blanked, into buf (NUL-terminated). */
+static void cells_text(const VTermScreenCell *cells, int from, int to, char *buf, size_t size) {
+        Buf b = {};
+        for (int i = from; i < to;) {
+                const VTermScreenCell *c = &cells[i];
+                uint32_t ch = c->chars[0];
+                if (ch == 0 || ch == (uint32_t) -1 || (ch >= 0x2500 && ch <= 0x259f))
+                        (void) buf_put(&b, " ", 1);
+                else
+                        for (int k = 0; k < VTERM_MAX_CHARS_PER_CELL && c->chars[k]; k++)
+                                (void) vt_append_utf8(&b, c->chars[k]);
+                i += c->width > 1 ? c->width : 1;
+        }
+        size_t n = MIN(b.len, size - 1);
+        /* Never end in the middle of a UTF-8 sequence. */
+        while (n > 0 && n < b.len && (b.data[n] & 0xc0) == 0x80)
+                n--;
+        if (n > 0)
+                memcpy(buf, b.data, n);
+        buf[n] = 0;
+        buf_free(&b);
+}
+
+static void rtrim(char *s) {
+        size_t l = strlen(s);
+        while (l > 0 && (s[l - 1] == ' ' || s[l - 1] == '\t'))
+                s[--l] = 0;
+}
+
+int terminal_prompt_view(Terminal *t, TerminalLines *l, PromptView *v) {
+        VTermScreenCell *cells = calloc(t->cols, sizeof *cells);
+        VTermPos cur;
+
+        if (!cells)
+                return -ENOMEM;
+        while (terminal_catch_up(t, SIZE_MAX))
+                ;
+        vterm_state_get_cursorpos(t->state, &cur);
+        int col = MIN(cur.col, (int) t->cols);
+
+        vt_get_row(t->screen, cur.row, (int) t->cols, cells);
+        cells_text(cells, 0, col, l->before, sizeof l->before);
+        cells_text(cells, col, (int) t->cols, l->after, sizeof l->after);
+        cells_text(cells, 0, (int) t->cols, l->cursor, sizeof l->cursor);
+        rtrim(l->after);
+        rtrim(l->cursor);
+        *v = (PromptView) { .cursor_line = l->cursor, .before_cursor = l->before, .after_cursor = l->after };
+        for (int k = 0; k < PROMPT_NEAR_LINES; k++) {
+                int row = cur.row - 1 - k;
+                if (row < 0)
+                        break;
+                vt_get_row(t->screen, row, (int) t->cols, cells);
+                cells_text(cells, 0, (int) t->cols, l->above[k], sizeof l->above[k]);
+                rtrim(l->above[k]);
+                v->above[k] = l->above[k];
+        }
+        free(cells);
+        return col;
+}

@@ -59,5 +59,14 @@ void terminal_resize(Terminal *t, unsigned rows, unsigned cols);
 /* Everything a fresh terminal needs to show what this one shows (after catching up fully). */
 int terminal_snapshot(Terminal *t, Buf *out);
 
+/* The rendered text around the cursor, for prompt rules (after catching up). Lines go into the
+ * caller's buffers (PROMPT_LINE_MAX each). Returns the cursor column. */
+#include "prompt.h"
+typedef struct TerminalLines {
+        char cursor[PROMPT_LINE_MAX], before[PROMPT_LINE_MAX], after[PROMPT_LINE_MAX];
+        char above[PROMPT_NEAR_LINES][PROMPT_LINE_MAX];
+} TerminalLines;
+int terminal_prompt_view(Terminal *t, TerminalLines *lines, PromptView *ret);
+
 /* DECCKM, as 'send' needs it for arrow keys (after catching up). */
 bool terminal_app_cursor(Terminal *t);

@@ -82,6 +82,11 @@ static inline void erase_and_freep(char **s) {
 }
 #define _cleanup_erase_free_ _cleanup_(erase_and_freep)
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline const char *strempty(const char *s) {
         return s ?: "";
 }

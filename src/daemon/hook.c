@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include "buf.h"
+#include "hook.h"
+#include "log.h"
+
+extern char **environ;
+
+typedef struct Hook {
+        Manager *manager;
+        struct Hook *next, *prev;
+        pid_t pid;
+        int out_fd;
+        sd_event_source *child, *out, *timer;
+        Buf output;
+        char *session_id;
+} Hook;
+
+static Hook *hooks;
+static unsigned n_hooks;
+
+static void hook_free(Hook *h) {
+        if (h->prev)
+                h->prev->next = h->next;
+        else
+                hooks = h->next;
+        if (h->next)
+                h->next->prev = h->prev;
+        n_hooks--;
+        sd_event_source_disable_unref(h->child);
+        sd_event_source_disable_unref(h->out);
+        sd_event_source_disable_unref(h->timer);
+        safe_close(h->out_fd);
+        buf_free(&h->output);
+        free(h->session_id);
+        free(h);
+}
+
+char *hook_expand(const char *word, const HookEvent *e) {
+        static const char *const names[] = { "id", "title", "command", "cwd", "trigger", "line", "node" };
+        const char *values[] = { e->id, e->title, e->command, e->cwd, e->trigger, e->line, e->node };
+        Buf b = {};
+
+        for (const char *p = word; *p;) {
+                if (p[0] == '{' && p[1] == '{') {
+                        (void) buf_put(&b, "{", 1);
+                        p += 2;
+                        continue;
+                }
+                if (p[0] == '}' && p[1] == '}') {
+                        (void) buf_put(&b, "}", 1);
+                        p += 2;
+                        continue;
+                }
+                if (*p == '{') {
+                        bool done = false;
+                        for (size_t i = 0; i < ELEMENTSOF(names) && !done; i++) {
+                                size_t l = strlen(names[i]);
+                                if (strncmp(p + 1, names[i], l) == 0 && p[1 + l] == '}') {
+                                        (void) buf_puts(&b, strempty(values[i]));
+                                        p += l + 2;
+                                        done = true;
+                                }
+                        }
+                        if (done)
+                                continue;
+                }
+                (void) buf_put(&b, p++, 1);
+        }
+        if (buf_put(&b, "", 1) < 0) {
+                buf_free(&b);
+                return NULL;
+        }
+        return (char *) b.data;
+}
+
+static void hook_flush_output(Hook *h) {
+        if (h->output.len == 0)
+                return;
+        log_info("notification_hook for %s said: %.*s", h->session_id, (int) h->output.len, (char *) h->output.data);
+        h->output.len = 0;
+}
+
+static int on_hook_output(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        Hook *h = userdata;
+        char buf[1024];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) {
+                if (n < 0 && errno == EAGAIN)
+                        return 0;
+                h->out = sd_event_source_disable_unref(h->out);
+                return 0;
+        }
+        /* Keep the first HOOK_OUTPUT_MAX bytes; read and drop the rest so the hook never blocks. */
+        size_t room = HOOK_OUTPUT_MAX > h->output.len ? HOOK_OUTPUT_MAX - h->output.len : 0;
+        (void) buf_put(&h->output, buf, MIN((size_t) n, room));
+        return 0;
+}
+
+static int on_hook_exit(sd_event_source *src, const siginfo_t *si, void *userdata) {
+        Hook *h = userdata;
+
+        /* Whatever it printed last. */
+        while (h->out && on_hook_output(NULL, h->out_fd, EPOLLIN, h) == 0 && h->out) {
+                int avail = 0;
+                if (ioctl(h->out_fd, FIONREAD, &avail) < 0 || avail <= 0)
+                        break;
+        }
+        hook_flush_output(h);
+        if (si->si_code == CLD_EXITED && si->si_status == 0)
+                log_debug("notification_hook for %s finished.", h->session_id);
+        else if (si->si_code == CLD_EXITED)
+                log_warning("notification_hook for %s failed with exit code %d.", h->session_id, si->si_status);
+        else
+                log_warning("notification_hook for %s was killed by signal %s.", h->session_id,
+                            strsignal(si->si_status));
+        /* Reaped after this returns; anything it left in its process group goes too. */
+        (void) kill(-h->pid, SIGKILL);
+        hook_free(h);
+        return 0;
+}
+
+static int on_hook_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
+        Hook *h = userdata;
+        log_warning("notification_hook for %s did not finish within %us; killing it.", h->session_id,
+                    h->manager->config.notification_hook_timeout_sec);
+        (void) kill(-h->pid, SIGKILL);
+        return 0;
+}
+
+static char *env_entry(const char *name, const char *value) {
+        char *s;
+        return asprintf(&s, "%s=%s", name, strempty(value)) < 0 ? NULL : s;
+}
+
+int hook_run(Manager *m, const HookEvent *e) {
+        char **const argv_tmpl = m->config.notification_hook;
+        posix_spawn_file_actions_t fa;
+        posix_spawnattr_t attr;
+        char **argv = NULL, **env = NULL;
+        size_t n_argv = 0, n_env = 0, n_environ = 0;
+        int pipefd[2] = { -EBADF, -EBADF }, r;
+        sigset_t mask;
+        Hook *h = NULL;
+        pid_t pid;
+
+        if (!argv_tmpl)
+                return 0;
+        if (n_hooks >= HOOKS_RUNNING_MAX) {
+                log_warning("%u notification hooks are still running; not running one for %s.", n_hooks, e->id);
+                return -EBUSY;
+        }
+
+        while (argv_tmpl[n_argv])
+                n_argv++;
+        while (environ[n_environ])
+                n_environ++;
+        argv = calloc(n_argv + 1, sizeof(char *));
+        env = calloc(n_environ + 9, sizeof(char *));
+        if (!argv || !env) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < n_argv; i++)
+                if (!(argv[i] = hook_expand(argv_tmpl[i], e))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+        /* The daemon's environment minus its service-manager variables, plus the facts. */
+        for (size_t i = 0; i < n_environ; i++)
+                if (!startswith(environ[i], "NOTIFY_SOCKET=") && !startswith(environ[i], "LISTEN_") &&
+                    !startswith(environ[i], "WATCHDOG_") && !startswith(environ[i], "OLY_"))
+                        env[n_env++] = environ[i];
+        size_t first_own = n_env;
+        const char *const vars[][2] = {
+                { "OLY_EVENT", "input-needed" }, { "OLY_ID", e->id },         { "OLY_TITLE", e->title },
+                { "OLY_COMMAND", e->command },   { "OLY_CWD", e->cwd },       { "OLY_TRIGGER", e->trigger },
+                { "OLY_LINE", e->line },         { "OLY_NODE", e->node },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(vars); i++)
+                if (!(env[n_env++] = env_entry(vars[i][0], vars[i][1]))) {
+                        r = -ENOMEM;
+                        goto finish_env;
+                }
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                r = -errno;
+                goto finish_env;
+        }
+        posix_spawnattr_init(&attr);
+        posix_spawn_file_actions_init(&fa);
+        sigemptyset(&mask);
+        posix_spawnattr_setsigmask(&attr, &mask);
+        sigfillset(&mask);
+        sigdelset(&mask, SIGKILL);
+        sigdelset(&mask, SIGSTOP);
+        posix_spawnattr_setsigdefault(&attr, &mask);
+        /* Its own process group, so that the timeout takes whatever it started with it. */
+        posix_spawnattr_setpgroup(&attr, 0);
+        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
+        posix_spawn_file_actions_addchdir_np(&fa, "/");
+        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+        r = posix_spawn(&pid, argv[0], &fa, &attr, argv, env);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&attr);
+        pipefd[1] = safe_close(pipefd[1]);
+        if (r != 0) {
+                r = log_warning_errno(r, "Failed to run notification_hook %s for %s: %m", argv[0], e->id);
+                goto finish_env;
+        }
+
+        h = calloc(1, sizeof *h);
+        if (!h) {
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                r = -ENOMEM;
+                goto finish_env;
+        }
+        h->manager = m;
+        h->pid = pid;
+        h->out_fd = TAKE_FD(pipefd[0]);
+        h->output.max = HOOK_OUTPUT_MAX;
+        h->session_id = strdup(e->id);
+        h->next = hooks;
+        if (hooks)
+                hooks->prev = h;
+        hooks = h;
+        n_hooks++;
+        (void) fcntl(h->out_fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_child(m->event, &h->child, pid, WEXITED, on_hook_exit, h);
+        if (r < 0) {
+                (void) kill(-pid, SIGKILL);
+                (void) waitpid(pid, NULL, 0);
+                hook_free(h);
+                goto finish_env;
+        }
+        (void) sd_event_add_io(m->event, &h->out, h->out_fd, EPOLLIN, on_hook_output, h);
+        (void) sd_event_add_time_relative(m->event, &h->timer, CLOCK_MONOTONIC,
+                                          (uint64_t) m->config.notification_hook_timeout_sec * USEC_PER_SEC,
+                                          10 * USEC_PER_MSEC, on_hook_timeout, h);
+        log_debug("Running notification_hook for %s (pid %d).", e->id, (int) pid);
+        r = 0;
+
+finish_env:
+        for (size_t i = first_own; i < n_env; i++)
+                free(env[i]);
+finish:
+        safe_close(pipefd[0]);
+        safe_close(pipefd[1]);
+        if (argv)
+                for (size_t i = 0; i < n_argv; i++)
+                        free(argv[i]);
+        free(argv);
+        free(env);
+        return r;
+}
+
+void hooks_kill_all(Manager *m) {
+        while (hooks) {
+                (void) kill(-hooks->pid, SIGKILL);
+                hook_free(hooks);
+        }
+}
