@@ -185,12 +185,28 @@ def become_subreaper():
         pass
 
 
+REAPED = {}  # pid -> wait status of the children (and adopted orphans) reap_children() collected
+
+
 def reap_children():
     try:
-        while os.waitpid(-1, os.WNOHANG)[0] > 0:
-            pass
+        while True:
+            pid, st = os.waitpid(-1, os.WNOHANG)
+            if pid <= 0:
+                break
+            REAPED[pid] = st
     except ChildProcessError:
         pass
+
+
+def how_it_ended(pid):
+    """'exit status N' / 'killed by SIGX' for a pid reap_children() collected, else ''."""
+    st = REAPED.get(pid)
+    if st is None:
+        return ""
+    if os.WIFSIGNALED(st):
+        return f"killed by {signal.Signals(os.WTERMSIG(st)).name}" + (" (core dumped)" if os.WCOREDUMP(st) else "")
+    return f"exit status {os.WEXITSTATUS(st)}"
 
 
 class Run:
@@ -327,6 +343,7 @@ class OlyDaemon:
         self.env = dict(run.env, OLY_STATE_DIR=self.state, OLY_RUNTIME_DIR=self.runtime)
         self.max_sessions = max_sessions
         self.pid = None
+        self.last_death = None  # what check_alive() found the last time the daemon had died
         run.cleaners.append(self.stop)
 
     def write_config(self):
@@ -358,7 +375,10 @@ class OlyDaemon:
         """If the daemon died, says so (with its log's last lines) and starts it again."""
         if self.alive():
             return True
-        log(f"bench: the oly daemon (pid {self.pid}) DIED during {what}; its log ends: {self.log_tail()}")
+        how = how_it_ended(self.pid)
+        self.last_death = (f"the oly daemon (pid {self.pid}) DIED during {what}{' (' + how + ')' if how else ''}; "
+                           f"its log ends: {self.log_tail(5)}")
+        log("bench: " + self.last_death)
         self.pid = None
         self.start()
         return False
@@ -390,14 +410,17 @@ def tmux_server_pid(run, sock):
     return int(r.stdout.strip()) if r.returncode == 0 and r.stdout.strip().isdigit() else None
 
 
-def tmux_kill(run, sock):
+def tmux_kill(run, sock, reaper=None):
+    """reaper: whose recorded processes may be killed too (default: the run's, which also holds
+    every oly daemon it started: pass a fresh Reaper() while a daemon must live on)."""
+    reaper = reaper or run.reaper
     pid = tmux_server_pid(run, sock)
     kids = descendants(pid) if pid else []
     if pid:
-        run.reaper.add([pid] + kids)
+        reaper.add([pid] + kids)
     run.run(tmux_cmd(run, sock) + ["kill-server"], check=False)
     if pid and not wait_gone([pid] + kids, 5):
-        run.reaper.kill_all()
+        reaper.kill_all()
     try:
         os.unlink(sock)
     except OSError:
@@ -414,10 +437,11 @@ def screen_pids(run):
     return out
 
 
-def screen_kill(run):
+def screen_kill(run, reaper=None):
+    reaper = reaper or run.reaper
     pids = screen_pids(run)
-    run.reaper.add(pids + descendants_many(pids))
-    run.reaper.kill_all()
+    reaper.add(pids + descendants_many(pids))
+    reaper.kill_all()
     run.run(["screen", "-wipe"], check=False)
     for n in os.listdir(run.env["SCREENDIR"]):
         try:
@@ -441,10 +465,11 @@ def dtach_masters(run, sockdir):
     return out
 
 
-def dtach_kill(run, sockdir):
+def dtach_kill(run, sockdir, reaper=None):
+    reaper = reaper or run.reaper
     pids = dtach_masters(run, sockdir)
-    run.reaper.add(pids + descendants_many(pids))
-    run.reaper.kill_all()
+    reaper.add(pids + descendants_many(pids))
+    reaper.kill_all()
     shutil.rmtree(sockdir, ignore_errors=True)
     os.makedirs(sockdir, exist_ok=True)
 

@@ -179,8 +179,13 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
                                 else
                                         send_buf[k++] = b;
                         }
-                        if (k > 0)
+                        if (k > 0) {
                                 (void) queue_frame(&out, FRAME_INPUT, send_buf, k);
+                                /* Keystrokes go out now, not after another trip through poll(). */
+                                ssize_t w = write(fd, out.data, out.len);
+                                if (w > 0)
+                                        buf_consume(&out, (size_t) w);
+                        }
                 }
                 if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                         size_t space;

@@ -122,9 +122,10 @@ int verb_send(int argc, char *argv[]) {
 
         if (cli_connect(&bus) < 0)
                 return EXIT_ERROR;
-        r = cli_resolve(bus, node, id, &full);
-        if (r != 0)
-                return r;
+        /* SendInput resolves the prefix itself: one round trip less. */
+        full = strdup(id);
+        if (!full)
+                return cli_error("out of memory");
 
         if (n_chunks > 0)
                 return send_call(bus, node, full, chunks, n_chunks, NULL, 0) == 0 ? EXIT_OK : EXIT_ERROR;

@@ -171,15 +171,16 @@ static int session_read_pty(Session *s) {
                 return -EIO;
         n = read(s->master_fd, buf, sizeof buf);
         if (n > 0) {
-                /* The hot path: log, clients, then (later, off this path) the terminal model. */
+                /* The hot path: attached clients first (latency), the log in the same breath (a client
+                 * that falls behind is served from it later), then, off this path, the terminal model. */
                 uint64_t at = s->out_offset;
+                if (s->clients)
+                        attach_clients_push(s, (const uint8_t *) buf, (size_t) n, at);
                 if (s->log_fd >= 0)
                         session_append_log(s, buf, (size_t) n);
                 else
                         s->log_broken = true;
                 s->out_offset += (uint64_t) n;
-                if (s->clients)
-                        attach_clients_push(s, (const uint8_t *) buf, (size_t) n, at);
                 if (session_term(s)) {
                         terminal_queue(s->term, buf, (size_t) n);
                         session_model_kick(s);
