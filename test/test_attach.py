@@ -186,8 +186,8 @@ def test_terminal_settings_restored_after_detach(oly):
     assert detach_line(sid) in out
 
 
-@pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "Terminated"), (signal.SIGHUP, "Hangup"),
-                                      (signal.SIGINT, "Interrupt")])
+@pytest.mark.parametrize("sig,name", [(signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP"),
+                                      (signal.SIGINT, "SIGINT")])
 def test_signal_detaches_with_exit_1_and_restores_the_terminal(oly, sig, name):
     sid = oly.start_detached("sh", "-c", "echo attach-me; exec sleep 1000")
     with attach(oly, sid) as p:

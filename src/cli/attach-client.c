@@ -261,7 +261,8 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
                 return EXIT_OK;
         }
         if (caught) {
-                fprintf(stderr, "oly: detached from session %s on %s (it keeps running).\n", id, strsignal(caught));
+                fprintf(stderr, "oly: detached from session %s on SIG%s (it keeps running).\n", id,
+                        sigabbrev_np(caught) ?: "?");
                 return EXIT_ERROR;
         }
         if (*notice)

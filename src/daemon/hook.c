@@ -121,17 +121,23 @@ static int on_hook_exit(sd_event_source *src, const siginfo_t *si, void *userdat
         else
                 log_warning("notification_hook for %s was killed by signal %s.", h->session_id,
                             strsignal(si->si_status));
-        /* Reaped after this returns; anything it left in its process group goes too. */
-        (void) kill(-h->pid, SIGKILL);
+        h->child = sd_event_source_disable_unref(h->child);
+        /* Background jobs it started (notify-send &) may finish, but only within the same time limit. */
+        if (h->timer && kill(-h->pid, 0) == 0)
+                return 0;
         hook_free(h);
         return 0;
 }
 
 static int on_hook_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         Hook *h = userdata;
-        log_warning("notification_hook for %s did not finish within %us; killing it.", h->session_id,
-                    h->manager->config.notification_hook_timeout_sec);
+        log_warning("notification_hook for %s did not finish within %us; killing %s.", h->session_id,
+                    h->manager->config.notification_hook_timeout_sec, h->child ? "it" : "what it left running");
         (void) kill(-h->pid, SIGKILL);
+        if (!h->child)
+                hook_free(h); /* the hook itself was reaped already */
+        else
+                h->timer = sd_event_source_disable_unref(h->timer);
         return 0;
 }
 
@@ -163,7 +169,7 @@ int hook_run(Manager *m, const HookEvent *e) {
         while (environ[n_environ])
                 n_environ++;
         argv = calloc(n_argv + 1, sizeof(char *));
-        env = calloc(n_environ + 9, sizeof(char *));
+        env = calloc(n_environ + 11, sizeof(char *));
         if (!argv || !env) {
                 r = -ENOMEM;
                 goto finish;
@@ -176,13 +182,16 @@ int hook_run(Manager *m, const HookEvent *e) {
         /* The daemon's environment minus its service-manager variables, plus the facts. */
         for (size_t i = 0; i < n_environ; i++)
                 if (!startswith(environ[i], "NOTIFY_SOCKET=") && !startswith(environ[i], "LISTEN_") &&
-                    !startswith(environ[i], "WATCHDOG_") && !startswith(environ[i], "OLY_"))
+                    !startswith(environ[i], "WATCHDOG_") && !startswith(environ[i], "OLY_") &&
+                    !startswith(environ[i], "JOURNAL_STREAM=") && !startswith(environ[i], "INVOCATION_ID="))
                         env[n_env++] = environ[i];
         size_t first_own = n_env;
+        /* OLY_STATE_DIR/OLY_RUNTIME_DIR: an 'oly' run by the hook talks to the daemon that ran it. */
         const char *const vars[][2] = {
-                { "OLY_EVENT", "input-needed" }, { "OLY_ID", e->id },         { "OLY_TITLE", e->title },
-                { "OLY_COMMAND", e->command },   { "OLY_CWD", e->cwd },       { "OLY_TRIGGER", e->trigger },
-                { "OLY_LINE", e->line },         { "OLY_NODE", e->node },
+                { "OLY_EVENT", "input-needed" },    { "OLY_ID", e->id },         { "OLY_TITLE", e->title },
+                { "OLY_COMMAND", e->command },      { "OLY_CWD", e->cwd },       { "OLY_TRIGGER", e->trigger },
+                { "OLY_LINE", e->line },            { "OLY_NODE", e->node },     { "OLY_STATE_DIR", m->state_dir },
+                { "OLY_RUNTIME_DIR", m->runtime_dir },
         };
         for (size_t i = 0; i < ELEMENTSOF(vars); i++)
                 if (!(env[n_env++] = env_entry(vars[i][0], vars[i][1]))) {

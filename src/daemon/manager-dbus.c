@@ -438,8 +438,8 @@ static int method_send_input(sd_bus_message *msg, void *userdata, sd_bus_error *
         buf_free(&bytes);
         if (r == -ENOBUFS)
                 return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
-                                         "Session %s is not reading its input (%u bytes queued); try again later.",
-                                         s->rec.id, SESSION_INPUT_MAX);
+                                         "Session %s is not reading its input (%zu bytes already queued, at most %u); "
+                                         "try again later.", s->rec.id, s->input.len, SESSION_INPUT_MAX);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended.", s->rec.id);
         if (r < 0)

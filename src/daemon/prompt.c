@@ -32,8 +32,8 @@ static const struct {
         { "yes-no", "[(\\[]\\s*(y|yes)\\s*/\\s*(n|no)\\s*[)\\]]", PROMPT_SCOPE_NEAR },
         { "y-or-n", "\\(\\s*y(es)?\\s+or\\s+n(o)?\\s*\\)", PROMPT_SCOPE_NEAR },
         { "continue", "\\b(continue|proceed)\\s*\\?", PROMPT_SCOPE_NEAR },
-        { "are-you-sure", "\\bare you sure\\b", PROMPT_SCOPE_NEAR },
-        { "press-enter", "\\b(press|hit)\\s+(enter|return|any key)\\b", PROMPT_SCOPE_NEAR },
+        { "are-you-sure", "\\bare you sure\\b", PROMPT_SCOPE_CURSOR_LINE },
+        { "press-enter", "\\b(press|hit)\\s+(enter|return|any key)\\b", PROMPT_SCOPE_CURSOR_LINE },
         { "password", "\\b(password|passphrase|passcode|pin)\\b.*:\\s*$", PROMPT_SCOPE_CURSOR },
         { "secret", "\\b(token|secret|api[ _-]?key|access[ _-]?key|otp|one-time code|verification code)\\b.*:\\s*$",
           PROMPT_SCOPE_CURSOR },
@@ -99,15 +99,15 @@ int prompt_matcher_new(const OlyConfig *c, PromptMatcher **ret, char **ret_error
                 /* Configured patterns replace the built-ins; they are tried on the cursor line and the
                  * lines above it, and are named by their own text. */
                 for (unsigned i = 0; i < c->n_prompt_patterns && r >= 0; i++)
-                        r = add_rule(m, c->prompt_patterns[i], c->prompt_patterns[i], PROMPT_SCOPE_NEAR, false,
+                        r = add_rule(m, c->prompt_patterns[i], c->prompt_patterns[i], PROMPT_SCOPE_ANYWHERE, false,
                                      ret_error);
         } else
                 for (size_t i = 0; i < ELEMENTSOF(builtin_rules) && r >= 0; i++)
                         r = add_rule(m, builtin_rules[i].name, builtin_rules[i].pattern, builtin_rules[i].scope, true,
                                      ret_error);
         for (unsigned i = 0; i < c->n_prompt_patterns_extra && r >= 0; i++)
-                r = add_rule(m, c->prompt_patterns_extra[i], c->prompt_patterns_extra[i], PROMPT_SCOPE_NEAR, false,
-                             ret_error);
+                r = add_rule(m, c->prompt_patterns_extra[i], c->prompt_patterns_extra[i], PROMPT_SCOPE_ANYWHERE,
+                             false, ret_error);
         if (r >= 0) {
                 m->md = pcre2_match_data_create(4, NULL);
                 if (!m->md)
@@ -121,12 +121,14 @@ int prompt_matcher_new(const OlyConfig *c, PromptMatcher **ret, char **ret_error
         return 0;
 }
 
-/* A match counts only if nothing but blanks follows it on its line: "Continue? (y/n) y" is a prompt
- * that has been answered (the answer was echoed after it), "Continue? (y/n)" is one that waits. */
-static bool rule_matches(PromptMatcher *m, PromptRule *rule, const char *s) {
+/* With at_end, a match counts only if nothing but blanks follows it on its line: "Continue? (y/n) y" is
+ * a prompt that has been answered (the answer was echoed after it), "Continue? (y/n)" one that waits. */
+static bool rule_matches(PromptMatcher *m, PromptRule *rule, const char *s, bool at_end) {
         int rc = pcre2_match(rule->re, (PCRE2_SPTR) s, PCRE2_ZERO_TERMINATED, 0, 0, m->md, NULL);
         if (rc < 0)
                 return false;
+        if (!at_end)
+                return true;
         PCRE2_SIZE end = pcre2_get_ovector_pointer(m->md)[1];
         for (const char *p = s + end; *p; p++)
                 if (*p != ' ' && *p != '\t')
@@ -136,24 +138,37 @@ static bool rule_matches(PromptMatcher *m, PromptRule *rule, const char *s) {
 
 const char *prompt_matcher_match(PromptMatcher *m, const PromptView *v, const char **ret_line) {
         bool at_end = isempty(v->after_cursor);
+
         for (size_t i = 0; i < m->n; i++) {
                 PromptRule *rule = &m->rules[i];
-                if (rule->scope == PROMPT_SCOPE_CURSOR) {
-                        if (at_end && rule_matches(m, rule, v->before_cursor)) {
+                switch (rule->scope) {
+                case PROMPT_SCOPE_CURSOR:
+                        if (at_end && rule_matches(m, rule, v->before_cursor, true)) {
                                 *ret_line = v->before_cursor;
                                 return rule->name;
                         }
-                        continue;
-                }
-                if (rule_matches(m, rule, v->cursor_line)) {
-                        *ret_line = v->cursor_line;
-                        return rule->name;
-                }
-                for (size_t k = 0; k < PROMPT_NEAR_LINES && v->above[k]; k++)
-                        if (rule_matches(m, rule, v->above[k])) {
-                                *ret_line = v->above[k];
+                        break;
+                case PROMPT_SCOPE_CURSOR_LINE:
+                        if (at_end && rule_matches(m, rule, v->cursor_line, false)) {
+                                *ret_line = v->cursor_line;
                                 return rule->name;
                         }
+                        break;
+                case PROMPT_SCOPE_NEAR:
+                case PROMPT_SCOPE_ANYWHERE: {
+                        bool end = rule->scope == PROMPT_SCOPE_NEAR;
+                        if (rule_matches(m, rule, v->cursor_line, end)) {
+                                *ret_line = v->cursor_line;
+                                return rule->name;
+                        }
+                        for (size_t k = 0; k < PROMPT_NEAR_LINES && v->above[k]; k++)
+                                if (rule_matches(m, rule, v->above[k], end)) {
+                                        *ret_line = v->above[k];
+                                        return rule->name;
+                                }
+                        break;
+                }
+                }
         }
         return NULL;
 }

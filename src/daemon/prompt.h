@@ -7,8 +7,11 @@
 #include "config.h"
 
 typedef enum PromptScope {
-        PROMPT_SCOPE_CURSOR, /* the cursor's line only (up to the cursor, nothing but blanks after it) */
-        PROMPT_SCOPE_NEAR,   /* the cursor's line and the PROMPT_NEAR_LINES lines above it */
+        PROMPT_SCOPE_CURSOR,      /* the text before the cursor, with nothing but blanks after the cursor */
+        PROMPT_SCOPE_CURSOR_LINE, /* anywhere on the cursor's line, the cursor at the end of its text */
+        PROMPT_SCOPE_NEAR,        /* the cursor's line or the PROMPT_NEAR_LINES above it, the match ending its
+                                   * line ("Continue? (y/n) y" has been answered; "Continue? (y/n)" waits) */
+        PROMPT_SCOPE_ANYWHERE,    /* configured patterns: the cursor's line or the lines above, anywhere */
 } PromptScope;
 
 #define PROMPT_NEAR_LINES 3
