@@ -30,7 +30,7 @@ static const struct {
         PromptScope scope;
 } builtin_rules[] = {
         { "yes-no", "[(\\[]\\s*(y|yes)\\s*/\\s*(n|no)\\s*[)\\]]", PROMPT_SCOPE_NEAR },
-        { "y-or-n", "\\(\\s*y(es)?\\s+or\\s+n(o)?\\s*\\)", PROMPT_SCOPE_NEAR },
+        { "y-or-n", "\\(\\s*\\[?y(es)?\\]?\\s+or\\s+\\[?n(o)?\\]?\\s*\\)", PROMPT_SCOPE_NEAR },
         { "continue", "\\b(continue|proceed)\\s*\\?", PROMPT_SCOPE_NEAR },
         { "are-you-sure", "\\bare you sure\\b", PROMPT_SCOPE_CURSOR_LINE },
         { "press-enter", "\\b(press|hit)\\s+(enter|return|any key)\\b", PROMPT_SCOPE_CURSOR_LINE },
