@@ -135,8 +135,8 @@ def negatives(tmp):
     with open(logf, "w") as f:
         f.write("starting server\nlistening on port 8080\naccepted connection from 10.0.0.7\n")
     return [
-        ("build printing every 0.1 s", ["bash", "-c", 'for i in $(seq 80); do echo "compiling unit $i"; sleep 0.1; done'],
-         None),
+        ("build printing every 0.1 s",
+         ["bash", "-c", 'for i in $(seq 80); do echo "compiling unit $i"; sleep 0.1; done'], None),
         ("\\r progress bar, 0.5 s steps", ["bash", "-c", "for i in $(seq 0 10 100); do printf '\\rDownloading [%-10s] "
                                           "%3d%%' \"$(head -c $((i / 10)) /dev/zero | tr '\\0' '#')\" $i; sleep 0.5; "
                                           "done; echo"], None),

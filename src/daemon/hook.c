@@ -121,23 +121,19 @@ static int on_hook_exit(sd_event_source *src, const siginfo_t *si, void *userdat
         else
                 log_warning("notification_hook for %s was killed by signal %s.", h->session_id,
                             strsignal(si->si_status));
-        h->child = sd_event_source_disable_unref(h->child);
-        /* Background jobs it started (notify-send &) may finish, but only within the same time limit. */
-        if (h->timer && kill(-h->pid, 0) == 0)
-                return 0;
+        /* Its process group goes with it: background jobs it started do not outlive it (and while the
+         * leader is an unreaped zombie, its pid, the group's id, cannot have been reused). */
+        (void) kill(-h->pid, SIGKILL);
         hook_free(h);
         return 0;
 }
 
 static int on_hook_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         Hook *h = userdata;
-        log_warning("notification_hook for %s did not finish within %us; killing %s.", h->session_id,
-                    h->manager->config.notification_hook_timeout_sec, h->child ? "it" : "what it left running");
+        log_warning("notification_hook for %s did not finish within %us; killing it.", h->session_id,
+                    h->manager->config.notification_hook_timeout_sec);
         (void) kill(-h->pid, SIGKILL);
-        if (!h->child)
-                hook_free(h); /* the hook itself was reaped already */
-        else
-                h->timer = sd_event_source_disable_unref(h->timer);
+        h->timer = sd_event_source_disable_unref(h->timer);
         return 0;
 }
 

@@ -41,7 +41,8 @@ static const struct {
         { "question-line", "^\\s*\\?\\s+\\S.*$", PROMPT_SCOPE_CURSOR },
         { "repl", "(\\(gdb\\)|\\(pdb\\)|\\(lldb\\)|in \\[\\d+\\]:|irb\\([^)]*\\)[^>]*>|mysql>|sqlite>|\\w+=[#>])\\s*$",
           PROMPT_SCOPE_CURSOR },
-        { "shell", "(>>>|\\.\\.\\.|[$#%>❯›»➜λ])\\s+$", PROMPT_SCOPE_CURSOR },
+        /* '%' after a digit is a percentage ("Progress: 45% "), not zsh's prompt. */
+        { "shell", "(>>>|\\.\\.\\.|[$#>❯›»➜λ]|(?<!\\d)%)\\s+$", PROMPT_SCOPE_CURSOR },
 };
 
 PromptMatcher *prompt_matcher_free(PromptMatcher *m) {

@@ -291,6 +291,9 @@ static void session_set_input_needed(Session *s, const char *trigger, const char
         free(s->input_line);
         s->input_trigger = strdup(trigger);
         s->input_line = strdup(line);
+        /* Reported without the blanks a prompt leaves before the cursor ("Name? " → "Name?"). */
+        for (size_t k = s->input_line ? strlen(s->input_line) : 0; k > 0 && s->input_line[k - 1] == ' '; k--)
+                s->input_line[k - 1] = 0;
         if (!s->input_trigger || !s->input_line) {
                 log_oom();
                 return;
