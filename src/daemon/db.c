@@ -132,7 +132,9 @@ int db_open(const char *path, Database **ret) {
 
         /* WAL: readers never block the writer; synchronous=NORMAL: a commit is durable against a
          * process crash, and against a power cut up to the last checkpoint. */
-        r = db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        /* A 16 MiB page cache: 100,000 sessions (~17 MB) searched by ls mostly stay in memory. */
+        r = db_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; "
+                        "PRAGMA cache_size = -16384;");
         if (r < 0)
                 return r;
         r = db_migrate(db);
