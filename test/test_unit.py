@@ -30,3 +30,21 @@ def test_unit(binary):
 
 def test_unit_tests_were_found():
     assert UNIT_TESTS, f"no C unit tests under {BUILD / 'src'}: is the build complete?"
+
+
+# The fuzz targets, built as plain programs, run their seed corpus (src/fuzz/corpus/<prefix>*).
+FUZZ_TARGETS = {"fuzz-keyspec": "keyspec-", "fuzz-frames": "frames-", "fuzz-config": "config-",
+                "fuzz-argv-split": "argv-", "fuzz-duration": "duration-"}
+
+
+@pytest.mark.parametrize("name,prefix", sorted(FUZZ_TARGETS.items()), ids=sorted(FUZZ_TARGETS))
+def test_fuzz_seeds(name, prefix):
+    from conftest import REPO
+    corpus = REPO / "src" / "fuzz" / "corpus"
+    seeds = sorted(str(p) for p in corpus.glob(prefix + "*"))
+    assert seeds, f"no seeds for {name} in {corpus}"
+    binary = BUILD / "src" / "fuzz" / name
+    assert binary.exists(), f"{binary} is not built"
+    p = subprocess.run([str(binary), *seeds], capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert p.returncode == 0, f"{name} exited with {p.returncode}\nstdout:\n{p.stdout}\nstderr:\n{p.stderr}"
+    assert f"{len(seeds)} input(s) run" in p.stdout
