@@ -142,8 +142,18 @@ static void print_table_row(const Row *r, usec_t now, unsigned width) {
         char line[1200];
         int n = snprintf(line, sizeof line, "%-8s  %-8s  %4s  %4s  %-5s  %s", r->id, r->status, exit_s, age,
                          r->input_needed ? "yes" : "-", what);
-        if (width > 0 && n > 0 && (unsigned) n > width)
-                line[width] = 0; /* cut at the terminal's edge (bytes; titles are mostly ASCII) */
+        if (width > 0 && n > 0) {
+                /* Cut at the terminal's edge, counting characters (not bytes) and never splitting one. */
+                unsigned cols = 0;
+                for (char *p = line; *p; p++) {
+                        if (((unsigned char) *p & 0xc0) == 0x80)
+                                continue;
+                        if (cols++ == width) {
+                                *p = 0;
+                                break;
+                        }
+                }
+        }
         puts(line);
 }
 
