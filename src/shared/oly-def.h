@@ -18,7 +18,6 @@
 #define OLY_ERROR_NOT_RUNNING OLY_ERROR_PREFIX "NotRunning"
 #define OLY_ERROR_SHUTTING_DOWN OLY_ERROR_PREFIX "ShuttingDown"
 #define OLY_ERROR_NO_SUCH_NODE OLY_ERROR_PREFIX "NoSuchNode"
-#define OLY_ERROR_ACCESS_DENIED OLY_ERROR_PREFIX "AccessDenied"
 
 /* The LISTEN_FDNAMES name 'oly daemon start' gives the bus socket it binds for the daemon: the daemon
  * removes that socket file when it exits (a socket unit's belongs to systemd). */
