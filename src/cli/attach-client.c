@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -62,8 +63,8 @@ static void queue_resize(Buf *out) {
                 return;
         if (ws.ws_row == 0 || ws.ws_col == 0)
                 return;
-        put_u16(p, ws.ws_row);
-        put_u16(p + 2, ws.ws_col);
+        put_u16(p, (uint16_t) MIN((unsigned) ws.ws_row, (unsigned) OLY_ROWS_MAX));
+        put_u16(p + 2, (uint16_t) MIN((unsigned) ws.ws_col, (unsigned) OLY_COLS_MAX));
         (void) queue_frame(out, FRAME_RESIZE, p, sizeof p);
 }
 
@@ -236,13 +237,16 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
                 }
         }
 
+        /* The terminal first: nothing below may leave it raw. */
+        restore_terminal();
         if (detached || caught) {
+                /* Input not yet taken by the daemon is dropped (the program may not be reading at all);
+                 * DETACH goes out if the socket takes it at once, and closing the stream detaches anyway. */
+                out.len = 0;
                 (void) queue_frame(&out, FRAME_DETACH, NULL, 0);
-                (void) fcntl(fd, F_SETFL, 0);
-                (void) write_all(fd, out.data, out.len);
+                (void) send(fd, out.data, out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
         }
         buf_free(&out);
-        restore_terminal();
         /* Put back what a full-screen program may have left on: the alternate screen, application keys,
          * bracketed paste, mouse reporting, a hidden cursor, colours. */
         static const char reset_modes[] =

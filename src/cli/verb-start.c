@@ -32,8 +32,8 @@ static void terminal_size(unsigned *rows, unsigned *cols) {
         *rows = *cols = 0;
         for (int fd = 0; fd <= 2; fd++)
                 if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-                        *rows = ws.ws_row;
-                        *cols = ws.ws_col;
+                        *rows = MIN((unsigned) ws.ws_row, (unsigned) OLY_ROWS_MAX);
+                        *cols = MIN((unsigned) ws.ws_col, (unsigned) OLY_COLS_MAX);
                         return;
                 }
 }

@@ -148,10 +148,39 @@ static int client_handle_frame(AttachClient *c, FrameType type, const uint8_t *p
         }
 }
 
+/* Handles the frames already buffered. Returns -EPIPE when c was freed, -ENOBUFS when the session's
+ * input queue is full (the frame stays buffered until attach_clients_resume_input()), 0 otherwise. */
+static int client_process(AttachClient *c) {
+        for (;;) {
+                FrameType t;
+                const uint8_t *payload;
+                uint32_t len;
+                int r = frame_reader_next(c->in, &t, &payload, &len);
+                if (r == 0)
+                        return 0;
+                if (r > 0)
+                        r = client_handle_frame(c, t, payload, len);
+                if (r == -ENOBUFS)
+                        return r; /* not consumed: no keystroke is lost, it waits for room */
+                frame_reader_consume(c->in);
+                if (r == -ECONNRESET) {
+                        attach_client_free(c);
+                        return -EPIPE;
+                }
+                if (r < 0) {
+                        log_debug_errno(r, "Dropping a terminal client of %s: %m", c->session->rec.id);
+                        attach_client_free(c);
+                        return -EPIPE;
+                }
+        }
+}
+
 static void client_read(AttachClient *c) {
         for (int i = 0; i < 16 && !c->session->input_paused; i++) {
                 size_t space;
                 uint8_t *p = frame_reader_space(c->in, &space);
+                if (space == 0)
+                        return;
                 ssize_t n = recv(c->fd, p, space, MSG_DONTWAIT);
                 if (n < 0 && (errno == EAGAIN || errno == EINTR))
                         return;
@@ -161,32 +190,19 @@ static void client_read(AttachClient *c) {
                         return;
                 }
                 frame_reader_fill(c->in, (size_t) n);
-                for (;;) {
-                        FrameType t;
-                        const uint8_t *payload;
-                        uint32_t len;
-                        int r = frame_reader_next(c->in, &t, &payload, &len);
-                        if (r == 0)
-                                break;
-                        if (r > 0)
-                                r = client_handle_frame(c, t, payload, len);
-                        frame_reader_consume(c->in);
-                        if (r == -ECONNRESET) {
-                                attach_client_free(c);
-                                return;
-                        }
-                        if (r < 0 && r != -ENOBUFS) {
-                                log_debug_errno(r, "Dropping a terminal client of %s: %m", c->session->rec.id);
-                                attach_client_free(c);
-                                return;
-                        }
-                }
+                if (client_process(c) < 0)
+                        return;
         }
 }
 
 static int on_client_io(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
         AttachClient *c = userdata;
 
+        /* epoll reports a hang-up even while we do not ask for input (paused): a gone client goes now. */
+        if ((revents & (EPOLLHUP | EPOLLERR)) && c->session->input_paused) {
+                attach_client_free(c);
+                return 0;
+        }
         if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
                 Session *s = c->session;
                 unsigned before = s->n_clients;
@@ -244,8 +260,13 @@ void attach_clients_session_ended(Session *s) {
 }
 
 void attach_clients_resume_input(Session *s) {
-        for (AttachClient *c = s->clients; c; c = c->next)
+        for (AttachClient *c = s->clients, *next; c; c = next) {
+                next = c->next;
+                /* Frames held back while the queue was full go first. */
+                if (!s->input_paused && client_process(c) == -EPIPE)
+                        continue;
                 client_update_events(c);
+        }
 }
 
 int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint64_t offset) {

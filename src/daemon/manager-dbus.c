@@ -82,8 +82,10 @@ static int method_create_session(sd_bus_message *msg, void *userdata, sd_bus_err
         if (stat(cwd, &st) < 0 || !S_ISDIR(st.st_mode))
                 return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Working directory '%s' %s.", cwd,
                                          errno == ENOENT ? "does not exist" : "is not a directory");
-        if (rows > 10000 || cols > 10000)
-                return sd_bus_error_set(error, OLY_ERROR_INVALID_ARGUMENT, "Terminal size out of range.");
+        if (rows > OLY_ROWS_MAX || cols > OLY_COLS_MAX)
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
+                                         "Terminal size %ux%u out of range (at most %ux%u).", rows, cols, OLY_ROWS_MAX,
+                                         OLY_COLS_MAX);
         if (flags & ~_OLY_CREATE_FLAGS_ALL)
                 return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Unknown flags 0x%llx.",
                                          (unsigned long long) (flags & ~_OLY_CREATE_FLAGS_ALL));
@@ -354,7 +356,8 @@ static int method_resize_session(sd_bus_message *msg, void *userdata, sd_bus_err
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended.", s->rec.id);
         if (r == -EINVAL)
-                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Invalid size %ux%u.", rows, cols);
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Invalid size %ux%u (at most %ux%u).", rows,
+                                         cols, OLY_ROWS_MAX, OLY_COLS_MAX);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to resize %s", s->rec.id);
         return sd_bus_reply_method_return(msg, NULL);
@@ -436,6 +439,10 @@ static int method_send_input(sd_bus_message *msg, void *userdata, sd_bus_error *
 
         r = session_write_input(s, bytes.data, bytes.len, msg);
         buf_free(&bytes);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
+                                         "%u calls already wait for session %s to read its input.", OLY_WAITERS_MAX,
+                                         s->rec.id);
         if (r == -ENOBUFS)
                 return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
                                          "Session %s is not reading its input (%zu bytes already queued, at most %u); "
@@ -501,6 +508,9 @@ static int method_wait_input_needed(sd_bus_message *msg, void *userdata, sd_bus_
         if (r < 0)
                 return r;
         r = session_wait_input_needed(s, timeout, msg);
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED, "%u calls already wait on session %s.",
+                                         OLY_WAITERS_MAX, s->rec.id);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to wait on %s", s->rec.id);
         return 1;

@@ -224,16 +224,18 @@ static int on_shutdown_deadline(sd_event_source *src, uint64_t usec, void *userd
         Manager *m = userdata;
         /* Sessions got SIGKILL at the end of their grace; if one still has not ended (a process stuck in
          * the kernel), leave anyway rather than hang. */
-        log_warning("%u session(s) did not end after SIGKILL; exiting anyway.", m->n_active);
+        if (m->n_active > 0)
+                log_warning("%u session(s) did not end after SIGKILL; exiting anyway.", m->n_active);
         for (unsigned b = 0; b < MANAGER_SESSION_BUCKETS; b++)
-                for (Session *s = m->buckets[b]; s; s = s->hash_next)
+                for (Session *s = m->buckets[b]; s; s = s->hash_next) {
+                        session_hurry_lingering(s, 0); /* SIGKILL now for jobs that outlived their session */
                         if (s->active) {
                                 s->rec.status = SESSION_UNKNOWN;
                                 s->rec.ended_at = now_usec(CLOCK_REALTIME);
                                 (void) db_session_update(m->db, &s->rec);
                         }
+                }
         m->n_active = 0;
-        m->n_lingering = 0;
         manager_check_shutdown(m);
         return 0;
 }
@@ -257,6 +259,8 @@ int manager_begin_shutdown(Manager *m, uint64_t grace_usec) {
                         next = s->hash_next;
                         if (s->active)
                                 (void) session_stop(s, grace_usec, NULL);
+                        else
+                                session_hurry_lingering(s, grace_usec);
                 }
         manager_check_shutdown(m);
         return 0;

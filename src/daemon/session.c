@@ -247,6 +247,11 @@ int session_wait_input_needed(Session *s, uint64_t timeout_usec, sd_bus_message 
         if (s->input_needed)
                 return sd_bus_reply_method_return(msg, "ssss", s->rec.id, "input-needed", strempty(s->input_trigger),
                                                   strempty(s->input_line));
+        unsigned n = 0;
+        for (PromptWaiter *p = s->prompt_waiters; p; p = p->next)
+                n++;
+        if (n >= OLY_WAITERS_MAX)
+                return -EUSERS;
         PromptWaiter *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
@@ -475,6 +480,8 @@ int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *
 
         if (!s->active || s->master_fd < 0)
                 return -ESRCH;
+        if (reply && s->n_input_waiters >= OLY_WAITERS_MAX)
+                return -EUSERS;
         if (reply) {
                 InputWaiter *w = reallocarray(s->input_waiters, s->n_input_waiters + 1, sizeof *w);
                 if (!w)
@@ -501,7 +508,7 @@ int session_resize(Session *s, unsigned rows, unsigned cols) {
 
         if (!s->active || s->master_fd < 0)
                 return -ESRCH;
-        if (rows < 1 || cols < 1 || rows > 10000 || cols > 10000)
+        if (rows < 1 || cols < 1 || rows > OLY_ROWS_MAX || cols > OLY_COLS_MAX)
                 return -EINVAL;
         if (rows == s->rec.rows && cols == s->rec.cols)
                 return 0;
@@ -832,6 +839,21 @@ static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata) 
         session_signal(s, SIGKILL);
         session_linger_done(s);
         return 0;
+}
+
+void session_hurry_lingering(Session *s, uint64_t grace_usec) {
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + grace_usec, old;
+
+        if (!s->lingering || !s->stop_timer)
+                return;
+        if (grace_usec == 0) {
+                (void) on_stop_timeout(s->stop_timer, 0, s);
+                return;
+        }
+        if (sd_event_source_get_time(s->stop_timer, &old) >= 0 && old <= deadline)
+                return;
+        (void) sd_event_source_set_time(s->stop_timer, deadline);
+        (void) sd_event_source_set_enabled(s->stop_timer, SD_EVENT_ONESHOT);
 }
 
 int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply) {

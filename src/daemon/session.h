@@ -107,6 +107,10 @@ Session *session_free(Session *s);
 /* Polite stop: SIGTERM + SIGHUP + SIGCONT to the session's process groups, SIGKILL after grace. If
  * reply is not NULL it is answered when the session has ended. */
 int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply);
+/* For a session that ended while its stopped job lingers: bring the job's SIGKILL forward to at most
+ * grace_usec from now (0: at once). */
+void session_hurry_lingering(Session *s, uint64_t grace_usec);
+
 /* Sends sig to the session's process groups; SIGKILL marks it killed. */
 int session_kill(Session *s, int sig);
 int session_set_notifications(Session *s, bool enabled);

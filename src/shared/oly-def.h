@@ -37,7 +37,11 @@
 #define OLY_STATUS_FILTER_MAX 16   /* status values in one filter */
 #define OLY_GRACE_MAX_SEC 3600     /* longest stop grace period */
 #define OLY_CLIENTS_MAX 256        /* concurrent D-Bus connections on the private socket */
+#define OLY_WAITERS_MAX 64         /* pending WaitForInputNeeded / SendInput calls per session */
 
+/* The largest terminal a session may have: libvterm allocates rows × cols cells, twice. */
+#define OLY_ROWS_MAX 500
+#define OLY_COLS_MAX 1000
 #define OLY_DEFAULT_ROWS 24
 #define OLY_DEFAULT_COLS 80
 #define OLY_DEFAULT_STOP_GRACE_SEC 5

@@ -7,6 +7,7 @@
 
 #include "buf.h"
 #include "macro.h"
+#include "oly-def.h"
 #include "render.h"
 #include "vt-util.h"
 
@@ -95,7 +96,8 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
         static const RenderResize fallback = { 0, 24, 80 };
         size_t ri;
         const RenderResize *cur = n_rz > 0 ? size_at(rz, n_rz, start, &ri) : (ri = 0, &fallback);
-        unsigned rows = cur->rows ?: 24, cols = cur->cols ?: 80;
+        /* Sizes come from resize.log, a file: clamp them to what a session may have. */
+        unsigned rows = MIN(cur->rows ?: 24, (unsigned) OLY_ROWS_MAX), cols = MIN(cur->cols ?: 80, (unsigned) OLY_COLS_MAX);
         VTerm *vt = vterm_new((int) rows, (int) cols);
         uint8_t buf[64 * 1024];
         int r = 0;
@@ -126,8 +128,8 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
                 while (n_rz > 0 && ri + 1 < n_rz && rz[ri + 1].offset <= off) {
                         ri++;
                         if (rz[ri].rows > 0 && rz[ri].cols > 0) {
-                                rows = rz[ri].rows;
-                                cols = rz[ri].cols;
+                                rows = MIN(rz[ri].rows, (unsigned) OLY_ROWS_MAX);
+                                cols = MIN(rz[ri].cols, (unsigned) OLY_COLS_MAX);
                                 vterm_set_size(vt, (int) rows, (int) cols);
                         }
                 }
