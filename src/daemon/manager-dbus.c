@@ -36,6 +36,16 @@ static void strv_freep_local(char ***v) {
         free(*v);
 }
 
+/* Reads the session argument every per-session method starts with (a unique prefix, or "" for the most
+ * recent session) and resolves it, setting a named error when there is no such session. */
+static int read_session(Manager *m, sd_bus_message *msg, Session **ret, sd_bus_error *error) {
+        const char *id;
+        int r = sd_bus_message_read(msg, "s", &id);
+        if (r < 0)
+                return r;
+        return manager_resolve_session(m, id, ret, error);
+}
+
 static int method_create_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         __attribute__((cleanup(strv_freep_local))) char **argv = NULL, **env = NULL;
@@ -182,14 +192,10 @@ static int method_list_sessions(sd_bus_message *msg, void *userdata, sd_bus_erro
 static int method_get_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         Manager *m = userdata;
-        const char *id;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &id);
-        if (r < 0)
-                return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_new_method_return(msg, &reply);
@@ -203,14 +209,10 @@ static int method_get_session(sd_bus_message *msg, void *userdata, sd_bus_error 
 
 static int method_resolve_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &id);
-        if (r < 0)
-                return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(msg, "so", s->rec.id, s->object_path);
@@ -218,20 +220,19 @@ static int method_resolve_session(sd_bus_message *msg, void *userdata, sd_bus_er
 
 static int method_stop_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         uint64_t grace;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "st", &id, &grace);
+        r = read_session(m, msg, &s, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "t", &grace);
         if (r < 0)
                 return r;
         if (grace > OLY_GRACE_MAX_SEC * USEC_PER_SEC)
                 return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Grace period is longer than %us.",
                                          OLY_GRACE_MAX_SEC);
-        r = manager_resolve_session(m, id, &s, error);
-        if (r < 0)
-                return r;
         r = session_stop(s, grace, msg);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to stop session %s", s->rec.id);
@@ -240,19 +241,18 @@ static int method_stop_session(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static int method_kill_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         int32_t sig;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "si", &id, &sig);
+        r = read_session(m, msg, &s, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "i", &sig);
         if (r < 0)
                 return r;
         if (sig <= 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT, "Invalid signal number %d.", sig);
-        r = manager_resolve_session(m, id, &s, error);
-        if (r < 0)
-                return r;
         r = session_kill(s, sig);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s is not running (%s).", s->rec.id,
@@ -264,15 +264,14 @@ static int method_kill_session(sd_bus_message *msg, void *userdata, sd_bus_error
 
 static int method_set_notifications(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         int enabled;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "sb", &id, &enabled);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = sd_bus_message_read(msg, "b", &enabled);
         if (r < 0)
                 return r;
         if (!s->active)
@@ -309,12 +308,14 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
 static int method_open_terminal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_close_ int fd = -EBADF;
-        const char *id;
         uint64_t flags;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "st", &id, &flags);
+        r = read_session(m, msg, &s, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(msg, "t", &flags);
         if (r < 0)
                 return r;
         if (flags & ~(uint64_t) OLY_OPEN_TERMINAL_FROM_START)
@@ -324,9 +325,6 @@ static int method_open_terminal(sd_bus_message *msg, void *userdata, sd_bus_erro
                 return sd_bus_error_set(error, OLY_ERROR_INVALID_ARGUMENT,
                                         "This connection cannot pass file descriptors; connect with fd passing "
                                         "enabled.");
-        r = manager_resolve_session(m, id, &s, error);
-        if (r < 0)
-                return r;
         r = session_open_terminal(s, flags & OLY_OPEN_TERMINAL_FROM_START, &fd);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_RUNNING, "Session %s has ended (%s); see 'oly logs %s'.",
@@ -341,15 +339,14 @@ static int method_open_terminal(sd_bus_message *msg, void *userdata, sd_bus_erro
 
 static int method_resize_session(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         uint16_t rows, cols;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "sqq", &id, &rows, &cols);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = sd_bus_message_read(msg, "qq", &rows, &cols);
         if (r < 0)
                 return r;
         r = session_resize(s, rows, cols);
@@ -366,14 +363,10 @@ static int method_resize_session(sd_bus_message *msg, void *userdata, sd_bus_err
 static int method_send_input(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         Buf bytes = { .max = SESSION_INPUT_MAX };
-        const char *id;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &id);
-        if (r < 0)
-                return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
         if (!s->active || s->master_fd < 0)
@@ -463,14 +456,10 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ uint64_t *rz = NULL;
         size_t n;
-        const char *id;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "s", &id);
-        if (r < 0)
-                return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
         r = session_open_log(s, &fd, &rz, &n);
@@ -496,15 +485,14 @@ static int method_open_log(sd_bus_message *msg, void *userdata, sd_bus_error *er
 
 static int method_wait_input_needed(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        const char *id;
         uint64_t timeout;
         Session *s;
         int r;
 
-        r = sd_bus_message_read(msg, "st", &id, &timeout);
+        r = read_session(m, msg, &s, error);
         if (r < 0)
                 return r;
-        r = manager_resolve_session(m, id, &s, error);
+        r = sd_bus_message_read(msg, "t", &timeout);
         if (r < 0)
                 return r;
         r = session_wait_input_needed(s, timeout, msg);
