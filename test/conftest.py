@@ -15,6 +15,9 @@ REPO = Path(__file__).resolve().parent.parent
 BUILD = Path(os.environ.get("OLY_BUILD_DIR", REPO / "build")).resolve()
 OLY = BUILD / "src" / "cli" / "oly"
 OLY_DAEMON = BUILD / "src" / "daemon" / "oly-daemon"
+OLY_HTTP = BUILD / "src" / "http" / "oly-http"
+WEB_DIR = REPO / "web"
+WEB_PASSWORD = "correct horse battery staple"
 DBUS_XML = REPO / "dbus" / "org.openrelay.Oly1.xml"
 
 
@@ -41,8 +44,12 @@ class Oly:
         self.env = dict(os.environ)
         for k in ("NOTIFY_SOCKET", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "DBUS_SESSION_BUS_ADDRESS"):
             self.env.pop(k, None)
-        self.env.update(OLY_STATE_DIR=str(state), OLY_RUNTIME_DIR=str(runtime), OLY_DAEMON=str(OLY_DAEMON))
+        self.env.update(OLY_STATE_DIR=str(state), OLY_RUNTIME_DIR=str(runtime), OLY_DAEMON=str(OLY_DAEMON),
+                        OLY_HTTP=str(OLY_HTTP), OLY_WEB_DIR=str(WEB_DIR))
         self.daemon_pid = None
+        self.http_port = None
+        self.http_url = None
+        self.password = None
 
     def run(self, *args, input=None, timeout=30, env=None, cwd=None):
         e = dict(self.env)
@@ -88,6 +95,33 @@ class Oly:
         self.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
         return p
 
+    def http_start(self, password=WEB_PASSWORD, no_auth=False, port=None, extra=()):
+        """Starts the daemon with oly-http on a free loopback port (password from a file, as a script
+        would), and waits until /api/health answers."""
+        import urllib.request
+        self.http_port = port or free_port()
+        args = ["daemon", "start", "--detach", "--port", str(self.http_port), *extra]
+        if no_auth:
+            args += ["--no-auth", "--i-understand-no-auth-risk"]
+        elif password is not None:
+            pwfile = self.state.parent / "web-password"
+            pwfile.write_text(password + "\n")
+            args += ["--password-file", str(pwfile)]
+        p = self.run(*args)
+        assert p.returncode == 0, f"daemon start failed: {p.stdout}{p.stderr}"
+        self.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        self.password = password
+        self.http_url = f"http://127.0.0.1:{self.http_port}"
+
+        def healthy():
+            try:
+                with urllib.request.urlopen(self.http_url + "/api/health", timeout=2) as r:
+                    return r.status == 200
+            except Exception:
+                return False
+        wait_until(healthy, 15, what="oly-http to answer /api/health")
+        return p
+
     def daemon_stop(self, grace=1):
         p = self.run("daemon", "stop", "--grace", str(grace), timeout=grace + 40)
         if self.daemon_pid:
@@ -107,6 +141,14 @@ class Oly:
                 pass
             if self.daemon_pid and pid_alive(self.daemon_pid):
                 os.kill(self.daemon_pid, signal.SIGKILL)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nobody listens on right now."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def pid_alive(pid):
@@ -245,3 +287,10 @@ class NotifySocket:
                 self.messages.append(self.sock.recv(4096).decode(errors="replace"))
             except socket.timeout:
                 pass
+
+
+@pytest.fixture
+def oly_http(oly_env):
+    """An isolated oly instance with its daemon and oly-http running, protected by WEB_PASSWORD."""
+    oly_env.http_start()
+    return oly_env

@@ -60,10 +60,10 @@ def contract():
 
 
 def test_contract_file_has_the_interfaces():
-    assert set(contract()) == {"org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Session"}
+    assert set(contract()) == {"org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Web", "org.openrelay.Oly1.Session"}
 
 
-@pytest.mark.parametrize("iface", ["org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Session"])
+@pytest.mark.parametrize("iface", ["org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Web", "org.openrelay.Oly1.Session"])
 def test_daemon_matches_contract(live, iface):
     want = contract()[iface]
     assert iface in live, f"the daemon does not serve {iface}"

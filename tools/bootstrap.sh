@@ -30,16 +30,23 @@ fi
 packages=(
         build-essential meson ninja-build pkg-config
         libsystemd-dev libsqlite3-dev libjson-c-dev libvterm-dev libpcre2-dev
-        systemd dbus util-linux procps sqlite3
+        libmicrohttpd-dev libwebsockets-dev libuv1-dev libargon2-dev libgnutls28-dev
+        systemd dbus util-linux procps sqlite3 ca-certificates
 )
 # What the tests drive: pytest and friends from Debian (no PyPI here), busctl/systemd-socket-activate
 # (systemd), setpriv (util-linux).
-test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace gdb openssh-client)
+# The web UI's test runs Debian's chromium through playwright-core (npm); wrk is for bench/.
+test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace gdb openssh-client
+        chromium wrk)
 
 echo "==> Installing packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${packages[@]}" "${test_packages[@]}" >/dev/null
+# The web UI's npm packages (xterm.js) need node and npm: Debian's, unless the machine has its own.
+if ! command -v npm >/dev/null 2>&1; then
+        apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 
 echo "==> Building"
 meson_opts=(--buildtype=debugoptimized --prefix=/usr/local)

@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <netinet/in.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,18 +26,27 @@
 #include "parse-util.h"
 #include "paths.h"
 #include "time-util.h"
+#include "web-password.h"
 
 #define DAEMON_READY_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 static void help_start(void) {
-        printf("oly daemon start [--detach] [--port N] [--no-auth] [--no-http]\n\n"
+        printf("oly daemon start [--detach] [--port N] [--no-http] [--reset-password] [--password-file FILE]\n"
+               "                 [--no-auth [--i-understand-no-auth-risk]]\n\n"
                "Starts oly-daemon for this user, in the foreground (logs on stderr) or, with --detach, in the\n"
-               "background (logs in <state dir>/daemon.log), returning once it serves.\n\n"
-               "  --detach     Run in the background\n"
-               "  --port N     HTTP port of the web UI (default: http_port in config.json, %d)\n"
-               "  --no-auth    Serve the web UI without a password\n"
-               "  --no-http    Do not serve the web UI and HTTP API at all\n"
-               "  -h --help    Show this help\n",
+               "background (logs in <state dir>/daemon.log), returning once it serves; and with it oly-http,\n"
+               "the web UI and HTTP API on http://127.0.0.1:PORT.\n\n"
+               "The web UI needs a password. The first start asks for one on the terminal (twice) and stores\n"
+               "only its Argon2id hash; later starts use the stored one.\n\n"
+               "  --detach                     Run in the background\n"
+               "  --port N                     HTTP port of the web UI (default: http_port in config.json, %d)\n"
+               "  --no-http                    Do not serve the web UI and HTTP API at all\n"
+               "  --reset-password             Ask for a new web password (revokes every web login)\n"
+               "  --password-file FILE         Set the web password to FILE's first line (for scripts)\n"
+               "  --no-auth                    Serve the web UI without a password: anyone who can reach\n"
+               "                               the port controls your sessions. Asks for 'yes' on a terminal\n"
+               "  --i-understand-no-auth-risk  The same acknowledgement, for scripts\n"
+               "  -h --help                    Show this help\n",
                OLY_DEFAULT_HTTP_PORT);
 }
 
@@ -103,23 +114,79 @@ static int bind_bus_socket(const char *path, int *ret) {
         return 0;
 }
 
-/* Sets up the environment systemd would give the daemon and execs it. Only returns on failure. */
-static int exec_daemon(const char *daemon, int listen_fd, const char *notify) {
-        char pid[32];
+/* What 'oly daemon start' hands the daemon, as systemd would: fds from 3 on, with names. */
+typedef struct PassedFds {
+        int fd[3];
+        const char *name[3];
+        unsigned n;
+} PassedFds;
 
-        if (listen_fd != SD_LISTEN_FDS_START) {
-                if (dup2(listen_fd, SD_LISTEN_FDS_START) < 0)
+/* Sets up the environment systemd would give the daemon and execs it. Only returns on failure. */
+static int exec_daemon(const char *daemon, const PassedFds *p, bool http_no_auth, const char *notify) {
+        char pid[32], names[128] = "", count[8];
+        int high[3];
+
+        /* Move everything out of the way first, so that placing fd i at 3+i never overwrites another. */
+        for (unsigned i = 0; i < p->n; i++) {
+                high[i] = fcntl(p->fd[i], F_DUPFD_CLOEXEC, 16);
+                if (high[i] < 0)
                         return -errno;
-        } else if (fcntl(listen_fd, F_SETFD, 0) < 0)
-                return -errno;
+        }
+        for (unsigned i = 0; i < p->n; i++) {
+                if (dup2(high[i], SD_LISTEN_FDS_START + (int) i) < 0) /* dup2 clears FD_CLOEXEC */
+                        return -errno;
+                if (i > 0)
+                        strcat(names, ":");
+                strcat(names, p->name[i]);
+        }
         snprintf(pid, sizeof pid, "%d", (int) getpid());
-        if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 ||
-            setenv("LISTEN_FDNAMES", OLY_LISTEN_FDNAME_OWNED, 1) < 0)
+        snprintf(count, sizeof count, "%u", p->n);
+        if (setenv("LISTEN_FDS", count, 1) < 0 || setenv("LISTEN_PID", pid, 1) < 0 ||
+            setenv("LISTEN_FDNAMES", names, 1) < 0)
                 return -errno;
         if (notify && setenv("NOTIFY_SOCKET", notify, 1) < 0)
                 return -errno;
-        execl(daemon, "oly-daemon", (char *) NULL);
+        if (http_no_auth)
+                execl(daemon, "oly-daemon", "--http-no-auth", (char *) NULL);
+        else
+                execl(daemon, "oly-daemon", (char *) NULL);
         return -errno;
+}
+
+/* 127.0.0.1:port for oly-http (loopback only: spec §10.3 puts remote access behind a gateway). */
+static int bind_http_socket(unsigned port, int *ret) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int one = 1;
+
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return -errno;
+        if (listen(fd, SOMAXCONN) < 0)
+                return -errno;
+        *ret = TAKE_FD(fd);
+        return 0;
+}
+
+/* Serving without a password is a decision: 'yes' on a terminal, or the long flag in a script. */
+static int confirm_no_auth(bool acknowledged) {
+        char answer[16] = "";
+
+        if (acknowledged)
+                return 0;
+        if (!isatty(STDIN_FILENO))
+                return cli_error("--no-auth lets anyone who can reach the web port control your sessions; to do "
+                                 "that without a terminal, add --i-understand-no-auth-risk."), -EPERM;
+        fprintf(stderr, "WARNING: with --no-auth, anyone and any web page that can reach the web UI's port can run "
+                        "commands as you.\nType 'yes' to serve it without a password: ");
+        if (fgets(answer, sizeof answer, stdin))
+                answer[strcspn(answer, "\r\n")] = 0;
+        if (!streq(answer, "yes"))
+                return cli_error("not confirmed; nothing was started."), -EPERM;
+        return 0;
 }
 
 static void print_daemon_log_since(const char *logpath, off_t from) {
@@ -143,13 +210,18 @@ static int daemon_start(int argc, char *argv[]) {
                 { "port", required_argument, NULL, 'p' },
                 { "no-auth", no_argument, NULL, 'A' },
                 { "no-http", no_argument, NULL, 'H' },
+                { "reset-password", no_argument, NULL, 'R' },
+                { "password-file", required_argument, NULL, 'F' },
+                { "i-understand-no-auth-risk", no_argument, NULL, 'Y' },
                 {},
         };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *state = NULL, *runtime = NULL, *bus_path = NULL, *daemon = NULL, *lockpath = NULL,
                             *logpath = NULL;
-        _cleanup_close_ int lock_fd = -EBADF, listen_fd = -EBADF, notify_fd = -EBADF, log_fd = -EBADF;
-        bool detach = false, no_http = false, no_auth = false;
+        _cleanup_close_ int lock_fd = -EBADF, listen_fd = -EBADF, notify_fd = -EBADF, log_fd = -EBADF,
+                            http_fd = -EBADF, password_fd = -EBADF;
+        _cleanup_free_ char *password_file = NULL;
+        bool detach = false, no_http = false, no_auth = false, reset_password = false, no_auth_ack = false;
         uint64_t port = 0;
         int c, r;
 
@@ -171,11 +243,29 @@ static int daemon_start(int argc, char *argv[]) {
                 case 'H':
                         no_http = true;
                         break;
+                case 'R':
+                        reset_password = true;
+                        break;
+                case 'F':
+                        free(password_file);
+                        password_file = strdup(optarg);
+                        if (!password_file)
+                                return cli_error("out of memory");
+                        break;
+                case 'Y':
+                        no_auth_ack = true;
+                        break;
                 default:
                         return usage_error("daemon start", "invalid option.");
                 }
         if (optind < argc)
                 return usage_error("daemon start", "unexpected argument '%s'.", argv[optind]);
+        if (no_http && (no_auth || reset_password || password_file || port > 0))
+                return usage_error("daemon start", "--no-http cannot be combined with web UI options.");
+        if (no_auth && (reset_password || password_file))
+                return usage_error("daemon start", "--no-auth cannot be combined with a password option.");
+        if (no_auth_ack && !no_auth)
+                return usage_error("daemon start", "--i-understand-no-auth-risk only goes with --no-auth.");
 
         r = oly_state_dir(&state);
         if (r < 0)
@@ -206,11 +296,62 @@ static int daemon_start(int argc, char *argv[]) {
         if (cli_connect_quiet(&bus) >= 0)
                 return cli_error("the oly daemon is already running (socket %s).", bus_path);
 
-        if (!no_http)
-                fprintf(stderr, "oly: the web UI and HTTP API (oly-http) are not available yet in this version; "
-                                "starting the daemon alone.\n");
-        (void) port;
-        (void) no_auth;
+        if (!no_http) {
+                if (port == 0) {
+                        _cleanup_free_ char *cfgpath = path_join(state, OLY_CONFIG_FILE), *err = NULL;
+                        OlyConfig cfg;
+
+                        oly_config_init(&cfg);
+                        if (!cfgpath)
+                                return cli_error("out of memory");
+                        r = oly_config_load(&cfg, cfgpath, &err);
+                        port = cfg.http_port;
+                        oly_config_done(&cfg);
+                        if (r < 0)
+                                return cli_error("invalid configuration: %s", err ?: strerror(-r));
+                }
+                if (no_auth) {
+                        if (confirm_no_auth(no_auth_ack) < 0)
+                                return EXIT_ERROR;
+                        fprintf(stderr, "oly: WARNING: serving the web UI on 127.0.0.1:%llu WITHOUT authentication.\n",
+                                (unsigned long long) port);
+                } else {
+                        r = web_password_stored(state);
+                        if (r < 0)
+                                return cli_error("cannot read the database in %s: %s", state, strerror(-r));
+                        if (r == 0 || reset_password || password_file) {
+                                _cleanup_(erase_and_freep) char *pw = NULL;
+                                _cleanup_free_ char *hash = NULL;
+
+                                if (password_file)
+                                        r = web_password_from_file(password_file, &pw);
+                                else {
+                                        r = web_password_from_tty(&pw);
+                                        if (r == -ENOTTY)
+                                                return cli_error("no web UI password is set and there is no terminal "
+                                                                 "to ask for one: pass --password-file FILE, or "
+                                                                 "--no-http, or --no-auth with "
+                                                                 "--i-understand-no-auth-risk.");
+                                }
+                                if (r < 0)
+                                        return EXIT_ERROR;
+                                r = web_password_hash(pw, &hash);
+                                if (r < 0)
+                                        return cli_error("cannot hash the password: %s", strerror(-r));
+                                password_fd = memfd_create("oly-web-password", MFD_CLOEXEC);
+                                if (password_fd < 0 || write(password_fd, hash, strlen(hash)) != (ssize_t) strlen(hash))
+                                        return cli_error("cannot hand the password hash over: %m");
+                        }
+                }
+                r = bind_http_socket((unsigned) port, &http_fd);
+                if (r == -EADDRINUSE)
+                        return cli_error("port %llu on 127.0.0.1 is already in use; choose another with --port or "
+                                         "http_port in config.json, or start with --no-http.",
+                                         (unsigned long long) port);
+                if (r < 0)
+                        return cli_error("cannot listen on 127.0.0.1:%llu: %s", (unsigned long long) port,
+                                         strerror(-r));
+        }
 
         daemon = find_daemon();
         if (!daemon)
@@ -222,9 +363,19 @@ static int daemon_start(int argc, char *argv[]) {
         if (r < 0)
                 return cli_error("cannot listen on %s: %s", bus_path, strerror(-r));
 
+        PassedFds passed = { .fd = { listen_fd }, .name = { OLY_LISTEN_FDNAME_OWNED }, .n = 1 };
+        if (http_fd >= 0) {
+                passed.fd[passed.n] = http_fd;
+                passed.name[passed.n++] = OLY_LISTEN_FDNAME_HTTP;
+        }
+        if (password_fd >= 0) {
+                passed.fd[passed.n] = password_fd;
+                passed.name[passed.n++] = OLY_LISTEN_FDNAME_PASSWORD;
+        }
+
         if (!detach) {
                 /* The lock is released by exec (CLOEXEC); the daemon takes its own state lock. */
-                r = exec_daemon(daemon, listen_fd, NULL);
+                r = exec_daemon(daemon, &passed, no_auth, NULL);
                 (void) unlink(bus_path);
                 return cli_error("cannot execute %s: %s", daemon, strerror(-r));
         }
@@ -262,11 +413,13 @@ static int daemon_start(int argc, char *argv[]) {
                 if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
                     dup2(log_fd, STDERR_FILENO) < 0)
                         _exit(EXIT_ERROR);
-                r = exec_daemon(daemon, listen_fd, notify);
+                r = exec_daemon(daemon, &passed, no_auth, notify);
                 fprintf(stderr, "oly: cannot execute %s: %s\n", daemon, strerror(-r));
                 _exit(127);
         }
         listen_fd = safe_close(listen_fd);
+        http_fd = safe_close(http_fd);
+        password_fd = safe_close(password_fd);
 
         usec_t deadline = now_usec(CLOCK_MONOTONIC) + DAEMON_READY_TIMEOUT_USEC;
         for (;;) {
@@ -284,6 +437,8 @@ static int daemon_start(int argc, char *argv[]) {
                                 if (streq(line, "READY=1")) {
                                         printf("oly daemon started (pid %d); state in %s, log in %s.\n", (int) pid,
                                                state, logpath);
+                                        if (!no_http)
+                                                printf("Web UI: http://127.0.0.1:%llu/\n", (unsigned long long) port);
                                         return EXIT_OK;
                                 }
                         }

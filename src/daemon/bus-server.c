@@ -184,25 +184,70 @@ static int on_accept(sd_event_source *src, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+/* A new web password handed over by 'oly daemon start' in a memfd: store it, never keep the fd. */
+static int take_password_fd(Manager *m, int fd) {
+        char buf[OLY_WEB_PASSWORD_HASH_MAX];
+        ssize_t n;
+        int r;
+
+        n = pread(fd, buf, sizeof buf - 1, 0);
+        safe_close(fd);
+        if (n < 0)
+                return log_error_errno(errno, "Failed to read the web password passed in: %m");
+        buf[n] = 0;
+        buf[strcspn(buf, "\n")] = 0;
+        if (!startswith(buf, "$argon2id$"))
+                return log_error_errno(-EINVAL, "The web password passed in is not an Argon2id PHC string.");
+        r = db_web_set_password(m->db, buf, now_usec(CLOCK_REALTIME));
+        explicit_bzero(buf, sizeof buf);
+        if (r < 0)
+                return log_error_errno(r, "Failed to store the web password: %m");
+        log_info("Stored a new web password; earlier web logins are revoked.");
+        return 0;
+}
+
 int bus_server_listen(Manager *m) {
         int n, r, fd = -EBADF;
+        bool owned = false;
 
+        /* What arrives: the bus socket (from oly-daemon.socket, or bound by 'oly daemon start', which names it
+         * so: then it is ours to remove at exit — a socket unit's file is systemd's), and from 'oly daemon
+         * start' also oly-http's TCP socket and a new web password. */
         char **names = NULL;
         n = sd_listen_fds_with_names(1, &names);
-        /* 'oly daemon start' binds the socket for us and names it so: then it is ours to remove at exit
-         * (a socket unit's file is systemd's). */
-        bool owned = n == 1 && names && names[0] && streq(names[0], OLY_LISTEN_FDNAME_OWNED);
+        if (n < 0)
+                return log_error_errno(n, "Failed to read the sockets passed by the service manager: %m");
+        r = 0;
+        for (int i = 0; i < n; i++) {
+                int f = SD_LISTEN_FDS_START + i;
+                const char *name = names && names[i] ? names[i] : "";
+
+                if (r < 0) {
+                        safe_close(f);
+                        continue;
+                }
+                if (streq(name, OLY_LISTEN_FDNAME_PASSWORD)) {
+                        r = take_password_fd(m, f);
+                } else if (streq(name, OLY_LISTEN_FDNAME_HTTP)) {
+                        if (sd_is_socket(f, AF_UNSPEC, SOCK_STREAM, 1) <= 0 || fcntl(f, F_SETFD, FD_CLOEXEC) < 0)
+                                r = log_error_errno(-EINVAL, "The web UI socket passed in is not a listening stream socket.");
+                        else
+                                m->http_listen_fd = f;
+                } else if (fd >= 0)
+                        r = log_error_errno(-EINVAL, "Expected one bus socket from the service manager, got more.");
+                else {
+                        fd = f;
+                        owned = streq(name, OLY_LISTEN_FDNAME_OWNED);
+                }
+        }
         if (names) {
                 for (char **p = names; *p; p++)
                         free(*p);
                 free(names);
         }
-        if (n < 0)
-                return log_error_errno(n, "Failed to read the sockets passed by the service manager: %m");
-        if (n > 1)
-                return log_error_errno(-EINVAL, "Expected at most one socket from the service manager, got %d.", n);
-        if (n == 1) {
-                fd = SD_LISTEN_FDS_START;
+        if (r < 0)
+                return r;
+        if (fd >= 0) {
                 if (sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) <= 0)
                         return log_error_errno(-EINVAL, "The socket passed in is not a listening AF_UNIX stream socket.");
                 /* It arrives blocking: one accept loop would freeze the whole event loop. */

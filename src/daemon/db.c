@@ -69,6 +69,31 @@ static const char *const migrations[] = {
         ") WITHOUT ROWID;"
         "CREATE INDEX sessions_created ON sessions (created_at);"
         "CREATE INDEX sessions_status ON sessions (status);",
+        /* 1 → 2: the web surface's state (oly-http keeps none of its own). Tokens are stored only as
+         * SHA-256 digests; the password only as an Argon2id PHC string. */
+        "CREATE TABLE web_password ("
+        "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  hash TEXT NOT NULL,"
+        "  updated_at INTEGER NOT NULL"
+        ");"
+        "CREATE TABLE web_tokens ("
+        "  digest TEXT PRIMARY KEY NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  expires_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX web_tokens_expires ON web_tokens (expires_at);"
+        "CREATE TABLE web_logins ("
+        "  client TEXT PRIMARY KEY NOT NULL,"
+        "  failures INTEGER NOT NULL,"
+        "  first_failure_at INTEGER NOT NULL,"
+        "  locked_until INTEGER NOT NULL DEFAULT 0"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE push_subscriptions ("
+        "  endpoint TEXT PRIMARY KEY NOT NULL,"
+        "  p256dh TEXT NOT NULL,"
+        "  auth TEXT NOT NULL,"
+        "  created_at INTEGER NOT NULL"
+        ") WITHOUT ROWID;",
 };
 
 static int db_exec(Database *db, const char *sql) {
@@ -474,4 +499,226 @@ int db_count_active(Database *db) {
         if (sqlite3_step(st) != SQLITE_ROW)
                 return -EIO;
         return sqlite3_column_int(st, 0);
+}
+
+/* The web surface's state. Each call prepares its statement: these run a few times per login, not per
+ * request (oly-http caches what it validated). */
+
+static int prepare_once(Database *db, const char *sql, sqlite3_stmt **ret) {
+        return sqlite_to_errno(sqlite3_prepare_v2(db->db, sql, -1, ret, NULL));
+}
+
+int db_web_get_password(Database *db, char **ret) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT hash FROM web_password WHERE id = 1", &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                *ret = NULL;
+                return 0;
+        }
+        if (rc != SQLITE_ROW)
+                return sqlite_to_errno(rc) ?: -EIO;
+        char *h = strdup((const char *) sqlite3_column_text(st, 0) ?: "");
+        if (!h)
+                return -ENOMEM;
+        *ret = h;
+        return 1;
+}
+
+int db_web_set_password(Database *db, const char *hash, usec_t now) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        /* A new password ends every login made with the old one. */
+        r = db_exec(db, "BEGIN IMMEDIATE");
+        if (r < 0)
+                return r;
+        r = prepare_once(db, "INSERT OR REPLACE INTO web_password (id, hash, updated_at) VALUES (1, ?1, ?2)", &st);
+        if (r >= 0) {
+                sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 2, (sqlite3_int64) now);
+                r = step_done(st);
+        }
+        if (r >= 0)
+                r = db_exec(db, "DELETE FROM web_tokens");
+        if (r < 0) {
+                (void) db_exec(db, "ROLLBACK");
+                return r;
+        }
+        return db_exec(db, "COMMIT");
+}
+
+int db_web_token_add(Database *db, const char *digest, usec_t now, usec_t expires_at, unsigned max_tokens) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *del = NULL, *trim = NULL, *ins = NULL;
+        int r;
+
+        r = prepare_once(db, "DELETE FROM web_tokens WHERE expires_at <= ?1", &del);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, (sqlite3_int64) now);
+        r = step_done(del);
+        if (r < 0)
+                return r;
+        /* Bounded: the oldest logins make room for a new one. */
+        r = prepare_once(db, "DELETE FROM web_tokens WHERE digest IN (SELECT digest FROM web_tokens "
+                             "ORDER BY created_at DESC LIMIT -1 OFFSET ?1)", &trim);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(trim, 1, max_tokens > 0 ? max_tokens - 1 : 0);
+        r = step_done(trim);
+        if (r < 0)
+                return r;
+        r = prepare_once(db, "INSERT OR REPLACE INTO web_tokens (digest, created_at, expires_at) VALUES (?1, ?2, ?3)",
+                         &ins);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(ins, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 2, (sqlite3_int64) now);
+        sqlite3_bind_int64(ins, 3, (sqlite3_int64) expires_at);
+        return step_done(ins);
+}
+
+int db_web_token_check(Database *db, const char *digest, usec_t now, usec_t *ret_expires_at) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT expires_at FROM web_tokens WHERE digest = ?1 AND expires_at > ?2", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) now);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sqlite_to_errno(rc) ?: -EIO;
+        *ret_expires_at = (usec_t) sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int db_web_token_revoke(Database *db, const char *digest) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r = prepare_once(db, "DELETE FROM web_tokens WHERE digest = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
+        return step_done(st);
+}
+
+int db_web_login_get(Database *db, const char *client, unsigned *ret_failures, usec_t *ret_first_failure,
+                     usec_t *ret_locked_until) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT failures, first_failure_at, locked_until FROM web_logins WHERE client = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE) {
+                *ret_failures = 0;
+                *ret_first_failure = *ret_locked_until = 0;
+                return 0;
+        }
+        if (rc != SQLITE_ROW)
+                return sqlite_to_errno(rc) ?: -EIO;
+        *ret_failures = (unsigned) sqlite3_column_int(st, 0);
+        *ret_first_failure = (usec_t) sqlite3_column_int64(st, 1);
+        *ret_locked_until = (usec_t) sqlite3_column_int64(st, 2);
+        return 1;
+}
+
+int db_web_login_put(Database *db, const char *client, unsigned failures, usec_t first_failure, usec_t locked_until,
+                     unsigned max_rows, usec_t now) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *trim = NULL, *st = NULL;
+        int r;
+
+        /* Bounded: forget clients whose lock and counting window are over, then the oldest. */
+        r = prepare_once(db, "DELETE FROM web_logins WHERE client IN (SELECT client FROM web_logins "
+                             "WHERE client != ?1 ORDER BY (locked_until > ?2) DESC, first_failure_at DESC "
+                             "LIMIT -1 OFFSET ?3)", &trim);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(trim, 1, client, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(trim, 2, (sqlite3_int64) now);
+        sqlite3_bind_int64(trim, 3, max_rows > 0 ? max_rows - 1 : 0);
+        r = step_done(trim);
+        if (r < 0)
+                return r;
+        r = prepare_once(db, "INSERT OR REPLACE INTO web_logins (client, failures, first_failure_at, locked_until) "
+                             "VALUES (?1, ?2, ?3, ?4)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int) failures);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64) first_failure);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) locked_until);
+        return step_done(st);
+}
+
+int db_web_login_reset(Database *db, const char *client) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r = prepare_once(db, "DELETE FROM web_logins WHERE client = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
+        return step_done(st);
+}
+
+int db_push_add(Database *db, const char *endpoint, const char *p256dh, const char *auth, usec_t now,
+                unsigned max_rows) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *cnt = NULL, *st = NULL;
+        int r;
+
+        r = prepare_once(db, "SELECT count(*) FROM push_subscriptions WHERE endpoint != ?1", &cnt);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(cnt, 1, endpoint, -1, SQLITE_STATIC);
+        if (sqlite3_step(cnt) != SQLITE_ROW)
+                return -EIO;
+        if ((unsigned) sqlite3_column_int(cnt, 0) >= max_rows)
+                return -ENOSPC;
+        r = prepare_once(db, "INSERT OR REPLACE INTO push_subscriptions (endpoint, p256dh, auth, created_at) "
+                             "VALUES (?1, ?2, ?3, ?4)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, p256dh, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, auth, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) now);
+        return step_done(st);
+}
+
+int db_push_remove(Database *db, const char *endpoint) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r = prepare_once(db, "DELETE FROM push_subscriptions WHERE endpoint = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
+        r = step_done(st);
+        if (r < 0)
+                return r;
+        return sqlite3_changes(db->db) > 0 ? 0 : -ENOENT;
+}
+
+int db_push_list(Database *db, db_push_cb cb, void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT endpoint, p256dh, auth, created_at FROM push_subscriptions ORDER BY created_at",
+                         &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((const char *) sqlite3_column_text(st, 0) ?: "", (const char *) sqlite3_column_text(st, 1) ?: "",
+                       (const char *) sqlite3_column_text(st, 2) ?: "", (usec_t) sqlite3_column_int64(st, 3),
+                       userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sqlite_to_errno(rc) ?: -EIO;
 }

@@ -60,3 +60,24 @@ int db_session_list(Database *db, const SessionFilter *f, db_session_cb cb, void
 int db_session_mark_lost(Database *db, usec_t now);
 
 int db_count_active(Database *db);
+
+/* The web surface (oly-http is stateless: its password hash, logins, lockouts and push subscriptions
+ * live here). db_web_get_password: 1 and the PHC string, or 0 and NULL when none is set. Setting a
+ * password revokes every token. */
+int db_web_get_password(Database *db, char **ret);
+int db_web_set_password(Database *db, const char *hash, usec_t now);
+int db_web_token_add(Database *db, const char *digest, usec_t now, usec_t expires_at, unsigned max_tokens);
+int db_web_token_check(Database *db, const char *digest, usec_t now, usec_t *ret_expires_at); /* -ENOENT */
+int db_web_token_revoke(Database *db, const char *digest);
+int db_web_login_get(Database *db, const char *client, unsigned *ret_failures, usec_t *ret_first_failure,
+                     usec_t *ret_locked_until);
+int db_web_login_put(Database *db, const char *client, unsigned failures, usec_t first_failure, usec_t locked_until,
+                     unsigned max_rows, usec_t now);
+int db_web_login_reset(Database *db, const char *client);
+
+typedef int (*db_push_cb)(const char *endpoint, const char *p256dh, const char *auth, usec_t created_at,
+                          void *userdata);
+int db_push_add(Database *db, const char *endpoint, const char *p256dh, const char *auth, usec_t now,
+                unsigned max_rows); /* -ENOSPC when full */
+int db_push_remove(Database *db, const char *endpoint); /* -ENOENT */
+int db_push_list(Database *db, db_push_cb cb, void *userdata);

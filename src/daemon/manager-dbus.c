@@ -574,6 +574,9 @@ int manager_add_bus_objects(Manager *m, sd_bus *bus) {
         r = sd_bus_add_object_vtable(bus, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
                 return r;
+        r = sd_bus_add_object_vtable(bus, NULL, OLY_MANAGER_PATH, OLY_WEB_IFACE, web_vtable, m);
+        if (r < 0)
+                return r;
         r = sd_bus_add_fallback_vtable(bus, NULL, OLY_SESSION_PATH_PREFIX, OLY_SESSION_IFACE, session_vtable,
                                        session_object_find, m);
         if (r < 0)

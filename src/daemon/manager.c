@@ -12,7 +12,9 @@
 #include "hook.h"
 #include "prompt.h"
 #include "log.h"
+#include "http-child.h"
 #include "manager.h"
+#include "vapid.h"
 #include "oly-def.h"
 #include "paths.h"
 #include "session.h"
@@ -26,6 +28,7 @@ int manager_new(Manager **ret) {
                 return -ENOMEM;
         m->listen_fd = -EBADF;
         m->lock_fd = -EBADF;
+        m->http_listen_fd = -EBADF;
         oly_config_init(&m->config);
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -50,6 +53,7 @@ Manager *manager_free(Manager *m) {
                         m->buckets[b] = s->hash_next;
                         session_free(s);
                 }
+        http_child_stop(m);
         bus_server_done(m);
         hooks_kill_all(m);
         m->prompt = prompt_matcher_free(m->prompt);
@@ -293,6 +297,7 @@ static int manager_load_config(Manager *m) {
                 return r;
         }
         log_set_max_level(m->config.log_level);
+        (void) vapid_ensure_keys(&m->config, path);
 
         free(err);
         err = NULL;
@@ -399,6 +404,7 @@ int manager_startup(Manager *m) {
 }
 
 int manager_run(Manager *m) {
+        (void) http_child_start(m);
         (void) sd_notifyf(0, "READY=1\nSTATUS=%u sessions running", m->n_active);
         return sd_event_loop(m->event);
 }

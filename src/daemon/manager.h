@@ -32,6 +32,15 @@ typedef struct Manager {
 
         sd_bus *user_bus; /* best effort: NULL when there is no session bus */
 
+        /* oly-http as our child (without a service manager): its listening socket, passed in by 'oly
+         * daemon start', and restart bookkeeping. */
+        int http_listen_fd;
+        bool http_no_auth;
+        pid_t http_pid;
+        sd_event_source *http_child, *http_restart;
+        unsigned http_restarts;
+        usec_t http_window_start;
+
         struct PromptMatcher *prompt;
         char *node_name; /* this machine's name in notifications ({node}) */
 
@@ -80,5 +89,6 @@ void manager_emit(Manager *m, manager_emit_fn fn, void *userdata);
 
 /* manager-dbus.c */
 extern const sd_bus_vtable manager_vtable[];
+extern const sd_bus_vtable web_vtable[];
 int manager_add_bus_objects(Manager *m, sd_bus *bus);
 int bus_error_from_errno(sd_bus_error *error, int r, const char *fmt, ...) _printf_(3, 4);

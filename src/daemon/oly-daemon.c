@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* oly-daemon: owns oly's sessions and state, serves org.openrelay.Oly1 on a private socket. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "log.h"
 #include "manager.h"
 #include "macro.h"
+
+static bool arg_http_no_auth = false;
 
 static void help(void) {
         printf("oly-daemon [OPTIONS...]\n\n"
@@ -13,7 +16,9 @@ static void help(void) {
                "on <runtime dir>/bus. Usually started by systemd (oly-daemon.socket) or by\n"
                "'oly daemon start'.\n\n"
                "  -h --help       Show this help\n"
-               "     --version    Show the version\n\n"
+               "     --version    Show the version\n"
+               "     --http-no-auth  Run the oly-http child (when a web socket is passed in) without\n"
+               "                  authentication\n\n"
                "Environment: OLY_STATE_DIR, OLY_RUNTIME_DIR, XDG_STATE_HOME, XDG_RUNTIME_DIR.\n"
                "See oly-daemon(8).\n");
 }
@@ -22,6 +27,7 @@ int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
+                { "http-no-auth", no_argument, NULL, 'A' },
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -36,6 +42,9 @@ int main(int argc, char *argv[]) {
                 case 'V':
                         printf("oly-daemon %s\n", OLY_VERSION);
                         return 0;
+                case 'A':
+                        arg_http_no_auth = true;
+                        break;
                 default:
                         return 2;
                 }
@@ -47,6 +56,7 @@ int main(int argc, char *argv[]) {
         r = manager_new(&m);
         if (r < 0)
                 return log_error_errno(r, "Failed to allocate the manager: %m"), 1;
+        m->http_no_auth = arg_http_no_auth;
         r = manager_startup(m);
         if (r < 0)
                 return 1;

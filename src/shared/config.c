@@ -41,6 +41,7 @@ void oly_config_init(OlyConfig *c) {
                 .prompt_idle_ms = OLY_DEFAULT_PROMPT_IDLE_MS,
                 .prompt_silence_sec = OLY_DEFAULT_PROMPT_SILENCE_SEC,
                 .notification_hook_timeout_sec = OLY_DEFAULT_HOOK_TIMEOUT_SEC,
+                .http_token_lifetime_sec = OLY_DEFAULT_HTTP_TOKEN_LIFETIME_SEC,
         };
 }
 
@@ -213,7 +214,8 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                 /* null means "the default" for every field. */
                 if (!v && (streq(key, "http_port") || streq(key, "log_level") || streq(key, "max_running_sessions") ||
                            streq(key, "session_eviction_seconds") || streq(key, "prompt_idle_ms") ||
-                           streq(key, "prompt_silence_seconds") || streq(key, "notification_hook_timeout_seconds"))) {
+                           streq(key, "prompt_silence_seconds") || streq(key, "notification_hook_timeout_seconds") ||
+                           streq(key, "http_token_lifetime_seconds") || streq(key, "http_trust_forwarded_for"))) {
                         OlyConfig d;
                         oly_config_init(&d);
                         if (streq(key, "http_port"))
@@ -228,6 +230,10 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                                 c->prompt_silence_sec = d.prompt_silence_sec;
                         else if (streq(key, "notification_hook_timeout_seconds"))
                                 c->notification_hook_timeout_sec = d.notification_hook_timeout_sec;
+                        else if (streq(key, "http_token_lifetime_seconds"))
+                                c->http_token_lifetime_sec = d.http_token_lifetime_sec;
+                        else if (streq(key, "http_trust_forwarded_for"))
+                                c->http_trust_forwarded_for = d.http_trust_forwarded_for;
                         else
                                 c->session_eviction_sec = d.session_eviction_sec;
                         continue;
@@ -278,6 +284,16 @@ int oly_config_parse(OlyConfig *c, const char *text, size_t len, char **ret_erro
                         if (r < 0)
                                 return r;
                         c->notification_hook_timeout_sec = (unsigned) u;
+                } else if (streq(key, "http_token_lifetime_seconds")) {
+                        r = get_uint(v, key, 1, OLY_HTTP_TOKEN_LIFETIME_SEC_MAX, &u, ret_error);
+                        if (r < 0)
+                                return r;
+                        c->http_token_lifetime_sec = (unsigned) u;
+                } else if (streq(key, "http_trust_forwarded_for")) {
+                        if (!json_object_is_type(v, json_type_boolean))
+                                return fail(ret_error, "field \"http_trust_forwarded_for\" must be true or false, got %s",
+                                            json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+                        c->http_trust_forwarded_for = json_object_get_boolean(v);
                 } else if (streq(key, "web_push_subject")) {
                         r = get_string(v, key, &c->web_push_subject, ret_error);
                         if (r < 0)
@@ -340,12 +356,15 @@ char *oly_config_default_text(void) {
                      "  \"prompt_silence_seconds\": %u,\n"
                      "  \"notification_hook\": null,\n"
                      "  \"notification_hook_timeout_seconds\": %u,\n"
+                     "  \"http_token_lifetime_seconds\": %u,\n"
+                     "  \"http_trust_forwarded_for\": false,\n"
                      "  \"web_push_subject\": null,\n"
                      "  \"web_push_vapid_public_key\": null,\n"
                      "  \"web_push_vapid_private_key\": null\n"
                      "}\n",
                      OLY_DEFAULT_HTTP_PORT, OLY_DEFAULT_MAX_RUNNING_SESSIONS, OLY_DEFAULT_SESSION_EVICTION_SEC,
-                     OLY_DEFAULT_PROMPT_IDLE_MS, OLY_DEFAULT_PROMPT_SILENCE_SEC, OLY_DEFAULT_HOOK_TIMEOUT_SEC) < 0)
+                     OLY_DEFAULT_PROMPT_IDLE_MS, OLY_DEFAULT_PROMPT_SILENCE_SEC, OLY_DEFAULT_HOOK_TIMEOUT_SEC,
+                     OLY_DEFAULT_HTTP_TOKEN_LIFETIME_SEC) < 0)
                 return NULL;
         return s;
 }

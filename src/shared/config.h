@@ -2,6 +2,7 @@
 /* config.json: the fields of spec §9, their defaults, and strict validation (never a silent fallback). */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define OLY_CONFIG_FILE "config.json"
@@ -22,6 +23,8 @@
 #define OLY_DEFAULT_HOOK_TIMEOUT_SEC 10
 #define OLY_HOOK_TIMEOUT_SEC_MAX 3600
 #define OLY_HOOK_ARGS_MAX 64
+#define OLY_DEFAULT_HTTP_TOKEN_LIFETIME_SEC (7U * 86400U)
+#define OLY_HTTP_TOKEN_LIFETIME_SEC_MAX (365U * 86400U)
 
 typedef struct OlyConfig {
         unsigned http_port;
@@ -39,6 +42,8 @@ typedef struct OlyConfig {
         uint64_t session_eviction_sec;
         char **notification_hook; /* argv (split from a string by argv_split()); NULL: none */
         unsigned notification_hook_timeout_sec;
+        unsigned http_token_lifetime_sec; /* how long a web login lasts */
+        bool http_trust_forwarded_for;    /* X-Forwarded-For from a loopback peer names the client */
 } OlyConfig;
 
 void oly_config_init(OlyConfig *c);

@@ -18,10 +18,18 @@
 #define OLY_ERROR_NOT_RUNNING OLY_ERROR_PREFIX "NotRunning"
 #define OLY_ERROR_SHUTTING_DOWN OLY_ERROR_PREFIX "ShuttingDown"
 #define OLY_ERROR_NO_SUCH_NODE OLY_ERROR_PREFIX "NoSuchNode"
+#define OLY_ERROR_UNAUTHORIZED OLY_ERROR_PREFIX "Unauthorized"
+#define OLY_ERROR_NOT_FOUND OLY_ERROR_PREFIX "NotFound"
+
+#define OLY_WEB_IFACE "org.openrelay.Oly1.Web"
 
 /* The LISTEN_FDNAMES name 'oly daemon start' gives the bus socket it binds for the daemon: the daemon
  * removes that socket file when it exits (a socket unit's belongs to systemd). */
 #define OLY_LISTEN_FDNAME_OWNED "oly-bus-owned"
+/* ... the TCP socket it binds for the web UI (the daemon hands it to its oly-http child), and a memfd
+ * holding a new web password's Argon2id PHC string (stored, then closed; never argv or environment). */
+#define OLY_LISTEN_FDNAME_HTTP "oly-http"
+#define OLY_LISTEN_FDNAME_PASSWORD "oly-web-password"
 
 /* Session ids: OLY_ID_LEN characters of OLY_ID_ALPHABET (lowercase, URL- and object-path-safe). */
 #define OLY_ID_LEN 8
@@ -38,6 +46,16 @@
 #define OLY_GRACE_MAX_SEC 3600     /* longest stop grace period */
 #define OLY_CLIENTS_MAX 256        /* concurrent D-Bus connections on the private socket */
 #define OLY_WAITERS_MAX 64         /* pending WaitForInputNeeded / SendInput calls per session */
+
+/* The web surface's stored state (org.openrelay.Oly1.Web). */
+#define OLY_WEB_TOKENS_MAX 4096          /* logins kept; the oldest makes room */
+#define OLY_WEB_LOGIN_FAILURES_MAX 3     /* failed logins from one client before it is locked out */
+#define OLY_WEB_LOCKOUT_SEC (15U * 60U)  /* how long, and the window the failures are counted in */
+#define OLY_WEB_LOGIN_CLIENTS_MAX 4096   /* clients whose failures are remembered */
+#define OLY_WEB_CLIENT_MAX 64            /* bytes of a client address */
+#define OLY_WEB_PASSWORD_HASH_MAX 512    /* bytes of a PHC string */
+#define OLY_PUSH_SUBSCRIPTIONS_MAX 256
+#define OLY_PUSH_FIELD_MAX 2048          /* bytes of a subscription's endpoint or key */
 
 /* The largest terminal a session may have: libvterm allocates rows × cols cells, twice. */
 #define OLY_ROWS_MAX 500

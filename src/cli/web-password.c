@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <argon2.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "macro.h"
+#include "paths.h"
+#include "web-password.h"
+
+int web_password_stored(const char *state_dir) {
+        _cleanup_free_ char *path = path_join(state_dir, "oly.db");
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        int r = 0;
+
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0)
+                return 0;
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+                sqlite3_close(db);
+                return -EIO;
+        }
+        (void) sqlite3_busy_timeout(db, 1000);
+        /* A database from before the web tables has no password (prepare fails: no such table). */
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM web_password WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+                r = 1;
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        return r;
+}
+
+static int check_password(const char *pw) {
+        size_t n = strlen(pw);
+        if (n < WEB_PASSWORD_MIN)
+                return cli_error("the web password must have at least %d characters.", WEB_PASSWORD_MIN), -EINVAL;
+        if (n > WEB_PASSWORD_MAX)
+                return cli_error("the web password must be at most %d bytes.", WEB_PASSWORD_MAX), -EINVAL;
+        return 0;
+}
+
+int web_password_from_file(const char *path, char **ret) {
+        _cleanup_(erase_and_freep) char *text = NULL;
+        size_t len;
+        int r;
+
+        r = read_file_full(path, WEB_PASSWORD_MAX + 2, &text, &len);
+        if (r == -EFBIG)
+                return cli_error("%s: the password file is larger than %d bytes.", path, WEB_PASSWORD_MAX), r;
+        if (r < 0)
+                return cli_error("cannot read the password file %s: %s", path, strerror(-r)), r;
+        text[strcspn(text, "\r\n")] = 0;
+        if (strlen(text) == 0)
+                return cli_error("%s: the password file's first line is empty.", path), -EINVAL;
+        r = check_password(text);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(text);
+        return 0;
+}
+
+/* One line from the terminal with echo off; the terminal is restored on every path, also ^C. */
+static int read_hidden(int fd, const char *prompt, char **ret) {
+        struct termios old, raw;
+        char buf[WEB_PASSWORD_MAX + 2];
+        size_t n = 0;
+        int r = 0;
+
+        if (tcgetattr(fd, &old) < 0)
+                return -errno;
+        raw = old;
+        raw.c_lflag &= ~(tcflag_t) ECHO;
+        raw.c_lflag |= ECHONL;
+        (void) !write(fd, prompt, strlen(prompt));
+        if (tcsetattr(fd, TCSAFLUSH, &raw) < 0)
+                return -errno;
+        for (;;) {
+                char c;
+                ssize_t k = read(fd, &c, 1);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : -EPIPE;
+                        break;
+                }
+                if (c == '\n' || c == '\r')
+                        break;
+                if (n < sizeof buf - 1)
+                        buf[n++] = c;
+        }
+        (void) tcsetattr(fd, TCSAFLUSH, &old);
+        buf[n] = 0;
+        if (r >= 0) {
+                *ret = strdup(buf);
+                if (!*ret)
+                        r = -ENOMEM;
+        }
+        explicit_bzero(buf, sizeof buf);
+        return r;
+}
+
+int web_password_from_tty(char **ret) {
+        _cleanup_(erase_and_freep) char *a = NULL, *b = NULL;
+        _cleanup_close_ int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        int r;
+
+        if (fd < 0 || !isatty(fd))
+                return -ENOTTY;
+        r = read_hidden(fd, "Choose a password for the oly web UI: ", &a);
+        if (r < 0)
+                return cli_error("cannot read the password: %s", strerror(-r)), r;
+        r = check_password(a);
+        if (r < 0)
+                return r;
+        r = read_hidden(fd, "Repeat it: ", &b);
+        if (r < 0)
+                return cli_error("cannot read the password: %s", strerror(-r)), r;
+        if (!streq(a, b))
+                return cli_error("the two passwords differ; nothing was changed."), -EINVAL;
+        *ret = TAKE_PTR(a);
+        return 0;
+}
+
+int web_password_hash(const char *password, char **ret) {
+        uint8_t salt[WEB_ARGON2_SALT_LEN];
+        size_t len = argon2_encodedlen(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM,
+                                       WEB_ARGON2_SALT_LEN, WEB_ARGON2_HASH_LEN, Argon2_id);
+        _cleanup_free_ char *enc = malloc(len);
+        int r;
+
+        if (!enc)
+                return -ENOMEM;
+        if (getrandom(salt, sizeof salt, 0) != (ssize_t) sizeof salt)
+                return -errno ?: -EIO;
+        r = argon2id_hash_encoded(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM, password,
+                                  strlen(password), salt, sizeof salt, WEB_ARGON2_HASH_LEN, enc, len);
+        if (r != ARGON2_OK)
+                return r == ARGON2_MEMORY_ALLOCATION_ERROR ? -ENOMEM : -EINVAL;
+        *ret = TAKE_PTR(enc);
+        return 0;
+}

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "http-child.h"
+#include "log.h"
+#include "manager.h"
+#include "paths.h"
+#include "time-util.h"
+
+#define HTTP_RESTART_DELAY_USEC (1 * USEC_PER_SEC)
+#define HTTP_RESTART_BURST 5                       /* restarts allowed within ... */
+#define HTTP_RESTART_WINDOW_USEC (60 * USEC_PER_SEC) /* ... this window, then we give up */
+#define HTTP_STOP_TIMEOUT_USEC (3 * USEC_PER_SEC)
+
+/* $OLY_HTTP, beside oly-daemon (installed), the build tree's ../http/, or the installed libexec path. */
+static char *find_http_binary(void) {
+        const char *e = getenv("OLY_HTTP");
+        char self[PATH_MAX];
+        ssize_t n;
+
+        if (!isempty(e))
+                return strdup(e);
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        const char *rel[] = { "oly-http", "../http/oly-http" };
+                        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
+                                _cleanup_free_ char *p = path_join(self, rel[i]);
+                                if (p && access(p, X_OK) == 0)
+                                        return TAKE_PTR(p);
+                        }
+                }
+        }
+        return strdup(OLY_LIBEXECDIR "/oly-http");
+}
+
+static int http_child_spawn(Manager *m);
+
+static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        m->http_restart = sd_event_source_disable_unref(m->http_restart);
+        (void) http_child_spawn(m);
+        return 0;
+}
+
+static int on_http_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Manager *m = userdata;
+        usec_t now = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        m->http_child = sd_event_source_disable_unref(m->http_child);
+        m->http_pid = 0;
+        if (m->shutting_down)
+                return 0;
+        if (si->si_code == CLD_EXITED)
+                log_warning("oly-http exited with code %d.", si->si_status);
+        else
+                log_warning("oly-http was killed by signal %s.", strsignal(si->si_status));
+
+        if (m->http_window_start == 0 || now - m->http_window_start > HTTP_RESTART_WINDOW_USEC) {
+                m->http_window_start = now;
+                m->http_restarts = 0;
+        }
+        if (++m->http_restarts > HTTP_RESTART_BURST) {
+                log_error("oly-http failed %d times within %llu s; not restarting it. The web UI is down until "
+                          "the daemon restarts.", HTTP_RESTART_BURST,
+                          (unsigned long long) (HTTP_RESTART_WINDOW_USEC / USEC_PER_SEC));
+                return 0;
+        }
+        r = sd_event_add_time_relative(m->event, &m->http_restart, CLOCK_MONOTONIC, HTTP_RESTART_DELAY_USEC, 0,
+                                       on_restart_timer, m);
+        if (r < 0)
+                log_error_errno(r, "Failed to schedule an oly-http restart: %m");
+        return 0;
+}
+
+static int http_child_spawn(Manager *m) {
+        _cleanup_free_ char *binary = find_http_binary();
+        int r;
+
+        if (!binary)
+                return log_oom();
+        pid_t pid = fork();
+        if (pid < 0)
+                return log_error_errno(errno, "Failed to fork oly-http: %m");
+        if (pid == 0) {
+                /* The child: the environment systemd's oly-http.socket would give, nothing more. */
+                sigset_t none;
+                char pidstr[32];
+
+                sigemptyset(&none);
+                (void) sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) signal(SIGPIPE, SIG_DFL);
+                if (m->http_listen_fd == SD_LISTEN_FDS_START) {
+                        if (fcntl(m->http_listen_fd, F_SETFD, 0) < 0)
+                                _exit(EXIT_FAILURE);
+                } else if (dup2(m->http_listen_fd, SD_LISTEN_FDS_START) < 0)
+                        _exit(EXIT_FAILURE);
+                (void) close_range(SD_LISTEN_FDS_START + 1, ~0U, 0);
+                snprintf(pidstr, sizeof pidstr, "%d", (int) getpid());
+                if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pidstr, 1) < 0 ||
+                    setenv("LISTEN_FDNAMES", OLY_LISTEN_FDNAME_HTTP, 1) < 0 ||
+                    setenv("OLY_STATE_DIR", m->state_dir, 1) < 0 || setenv("OLY_RUNTIME_DIR", m->runtime_dir, 1) < 0)
+                        _exit(EXIT_FAILURE);
+                (void) unsetenv("NOTIFY_SOCKET");
+                (void) unsetenv("WATCHDOG_PID");
+                (void) unsetenv("WATCHDOG_USEC");
+                if (m->http_no_auth)
+                        execl(binary, "oly-http", "--no-auth", (char *) NULL);
+                else
+                        execl(binary, "oly-http", (char *) NULL);
+                fprintf(stderr, "oly-daemon: cannot execute %s: %m\n", binary);
+                _exit(127);
+        }
+
+        m->http_pid = pid;
+        r = sd_event_add_child(m->event, &m->http_child, pid, WEXITED, on_http_exit, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch oly-http: %m");
+        log_info("Started oly-http (pid %d)%s.", (int) pid, m->http_no_auth ? " WITHOUT authentication" : "");
+        return 0;
+}
+
+int http_child_start(Manager *m) {
+        if (m->http_listen_fd < 0)
+                return 0;
+        return http_child_spawn(m);
+}
+
+void http_child_stop(Manager *m) {
+        m->http_restart = sd_event_source_disable_unref(m->http_restart);
+        m->http_child = sd_event_source_disable_unref(m->http_child);
+        if (m->http_pid > 0) {
+                usec_t deadline = now_usec(CLOCK_MONOTONIC) + HTTP_STOP_TIMEOUT_USEC;
+                (void) kill(m->http_pid, SIGTERM);
+                for (;;) {
+                        pid_t p = waitpid(m->http_pid, NULL, WNOHANG);
+                        if (p == m->http_pid || (p < 0 && errno != EINTR))
+                                break;
+                        if (now_usec(CLOCK_MONOTONIC) >= deadline) {
+                                log_warning("oly-http did not stop within %llu s; killing it.",
+                                            (unsigned long long) (HTTP_STOP_TIMEOUT_USEC / USEC_PER_SEC));
+                                (void) kill(m->http_pid, SIGKILL);
+                                (void) waitpid(m->http_pid, NULL, 0);
+                                break;
+                        }
+                        (void) usleep(10 * 1000);
+                }
+                m->http_pid = 0;
+        }
+        m->http_listen_fd = safe_close(m->http_listen_fd);
+}
