@@ -138,3 +138,24 @@ def test_raw_logs_of_a_large_session(oly, tmp_path, expected):
     oly.wait_status(sid, "stopped", timeout=60)
     p = subprocess.run([str(OLY), "logs", sid, "--raw"], env=oly.env, capture_output=True, timeout=60)
     assert p.returncode == 0 and p.stdout == expected
+
+
+def test_a_client_that_fell_behind_catches_up_while_the_session_runs(oly):
+    """A client whose socket filled up (here: stopped for a while) must be served again as soon as it
+    reads — not only when the session ends. (Regression: it was skipped by every later push.)"""
+    sid = oly.start_detached("sh", "-c", "i=0; while :; do seq $i $((i+20000)); i=$((i+20001)); sleep 0.02; done")
+    p, start = attached(oly, sid)
+    try:
+        p.kill(signal.SIGSTOP)
+        # Enough output for the client's socket and terminal to fill up several times over.
+        log = oly.state / "sessions" / sid / "output.log"
+        base = log.stat().st_size
+        wait_until(lambda: log.stat().st_size > base + 8_000_000, 30, what="8 MB of output while the client is stopped")
+        p.kill(signal.SIGCONT)
+        have = len(p.output())
+        wait_until(lambda: len(p.output()) > have + 4_000_000, 30,
+                   what="the resumed client to receive output again while the session runs")
+        assert oly.session(sid)["status"] == "running"
+    finally:
+        oly.run("stop", sid, "--grace", "1")
+        p.close()

@@ -230,7 +230,13 @@ void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t off
                 ssize_t k = writev(c->fd, iov, 2);
                 if (k < 0) {
                         if (errno == EAGAIN || errno == EINTR) {
-                                client_update_events(c);
+                                /* It is behind now, but s->out_offset moves only after this push:
+                                 * ask for writability explicitly, or it would wait for the next
+                                 * push that it skips, i.e. forever. */
+                                uint32_t ev = EPOLLOUT;
+                                if (c->reading && !s->input_paused)
+                                        ev |= EPOLLIN;
+                                (void) sd_event_source_set_io_events(c->io, ev);
                                 continue;
                         }
                         attach_client_free(c);
