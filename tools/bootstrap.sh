@@ -48,6 +48,14 @@ if ! command -v npm >/dev/null 2>&1; then
         apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 
+echo "==> Fetching the web UI's npm packages (xterm.js)"
+# Pinned by package-lock.json; copied into web/vendor/ (served as /vendor/...) by vendor.sh.
+(cd web && npm ci --no-audit --no-fund --loglevel=error && sh ./vendor.sh)
+if [ "$mode" = test ]; then
+        # The browser test drives Debian's chromium through playwright-core: never download a browser.
+        (cd test/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 echo "==> Building"
 meson_opts=(--buildtype=debugoptimized --prefix=/usr/local)
 [ "${CI:-}" = true ] && meson_opts+=(-Dwerror=true)
@@ -73,7 +81,11 @@ if [ "$mode" = run ]; then
         if "${as[@]}" oly ls >/dev/null 2>&1; then
                 echo "oly daemon is already running."
         else
-                "${as[@]}" oly daemon start --detach
+                # The first start asks for the web UI's password on the terminal; for unattended set-ups
+                # OLY_WEB_PASSWORD_FILE names a file whose first line is the password.
+                pwopt=()
+                [ -n "${OLY_WEB_PASSWORD_FILE:-}" ] && pwopt=(--password-file "$OLY_WEB_PASSWORD_FILE")
+                "${as[@]}" oly daemon start --detach "${pwopt[@]}"
         fi
         echo "Try: oly start --detach -- sh -c 'echo hello; sleep 60' && oly ls"
         exit 0

@@ -41,7 +41,8 @@ static void help_start(void) {
                "  --detach                     Run in the background\n"
                "  --port N                     HTTP port of the web UI (default: http_port in config.json, %d)\n"
                "  --no-http                    Do not serve the web UI and HTTP API at all\n"
-               "  --reset-password             Ask for a new web password (revokes every web login)\n"
+               "  --reset-password             Ask for a new web password (revokes every web login); when the\n"
+               "                               daemon already runs (e.g. under systemd) it is changed there\n"
                "  --password-file FILE         Set the web password to FILE's first line (for scripts)\n"
                "  --no-auth                    Serve the web UI without a password: anyone who can reach\n"
                "                               the port controls your sessions. Asks for 'yes' on a terminal\n"
@@ -203,6 +204,31 @@ static void print_daemon_log_since(const char *logpath, off_t from) {
         fputs(buf, stderr);
 }
 
+/* Asks for (or reads) a password, hashes it, and stores it in the running daemon. */
+static int set_password_live(sd_bus *bus, const char *password_file) {
+        _cleanup_(erase_and_freep) char *pw = NULL;
+        _cleanup_free_ char *hash = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = password_file ? web_password_from_file(password_file, &pw) : web_password_from_tty(&pw);
+        if (r == -ENOTTY)
+                return cli_error("there is no terminal to ask for the new web password on: pass --password-file FILE.");
+        if (r < 0)
+                return EXIT_ERROR;
+        r = web_password_hash(pw, &hash);
+        if (r < 0)
+                return cli_error("cannot hash the password: %s", strerror(-r));
+        r = sd_bus_call_method(bus, NULL, OLY_MANAGER_PATH, OLY_WEB_IFACE, "SetPasswordHash", &error, NULL, "s", hash);
+        if (r < 0) {
+                r = cli_bus_error(&error, r, NULL, "Failed to set the web password");
+                sd_bus_error_free(&error);
+                return r;
+        }
+        printf("The web UI password was changed; every earlier web login is revoked. The daemon kept running.\n");
+        return EXIT_OK;
+}
+
 static int daemon_start(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -293,8 +319,12 @@ static int daemon_start(int argc, char *argv[]) {
         if (lock_fd < 0 || flock(lock_fd, LOCK_EX) < 0)
                 return cli_error("cannot lock %s: %m", lockpath);
 
-        if (cli_connect_quiet(&bus) >= 0)
+        if (cli_connect_quiet(&bus) >= 0) {
+                /* A running daemon (under systemd, say) gets its new web password over D-Bus. */
+                if (reset_password || password_file)
+                        return set_password_live(bus, password_file);
                 return cli_error("the oly daemon is already running (socket %s).", bus_path);
+        }
 
         if (!no_http) {
                 if (port == 0) {

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The daemon connection (see http-bus.h): one sd-bus client on the private socket, attached to the loop;
+ * when it drops, a timer tries again every HTTP_BUS_RECONNECT_USEC. */
+#include <stdio.h>
+#include <unistd.h>
+
+#include "http-bus.h"
+#include "http-def.h"
+#include "http-sse.h"
+#include "log.h"
+#include "paths.h"
+
+static int schedule_reconnect(HttpServer *s);
+
+/* sd-bus addresses escape everything but [A-Za-z0-9/_.-] as %xx. */
+static char *address_escape(const char *path) {
+        char *r = malloc(strlen(path) * 3 + 1), *p = r;
+        if (!r)
+                return NULL;
+        for (const char *c = path; *c; c++) {
+                unsigned char ch = (unsigned char) *c;
+                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    strchr("/_.-", ch))
+                        *p++ = (char) ch;
+                else
+                        p += sprintf(p, "%%%02x", ch);
+        }
+        *p = 0;
+        return r;
+}
+
+void http_bus_disconnect(HttpServer *s) {
+        if (!s->bus)
+                return;
+        sd_bus_flush_close_unref(s->bus);
+        s->bus = NULL;
+        http_sse_bus_changed(s->sse, NULL);
+}
+
+static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        HttpServer *s = userdata;
+
+        log_warning("Lost the connection to oly-daemon; reconnecting.");
+        http_bus_disconnect(s);
+        (void) schedule_reconnect(s);
+        return 0;
+}
+
+static int try_connect(HttpServer *s) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *path = NULL, *esc = NULL, *addr = NULL;
+        int r;
+
+        r = oly_bus_socket_path(&path);
+        if (r < 0)
+                return r;
+        if (access(path, F_OK) < 0)
+                return -errno;
+        esc = address_escape(path);
+        if (!esc || asprintf(&addr, "unix:path=%s", esc) < 0)
+                return -ENOMEM;
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_set_address(bus, addr);
+        if (r < 0)
+                return r;
+        r = sd_bus_negotiate_fds(bus, 1);
+        if (r < 0)
+                return r;
+        r = sd_bus_start(bus);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
+                                "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, s);
+        if (r < 0)
+                return r;
+        r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        s->bus = TAKE_PTR(bus);
+        r = http_sse_bus_changed(s->sse, s->bus);
+        if (r < 0)
+                log_warning_errno(r, "Failed to subscribe to the daemon's signals, events will be missing: %m");
+        return 0;
+}
+
+static int on_reconnect(sd_event_source *es, uint64_t usec, void *userdata) {
+        HttpServer *s = userdata;
+        (void) http_bus_connect(s);
+        return 0;
+}
+
+static int schedule_reconnect(HttpServer *s) {
+        int r;
+
+        if (!s->reconnect_timer) {
+                r = sd_event_add_time_relative(s->event, &s->reconnect_timer, CLOCK_MONOTONIC,
+                                               HTTP_BUS_RECONNECT_USEC, 0, on_reconnect, s);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to add the reconnect timer: %m");
+                return 0;
+        }
+        r = sd_event_source_set_time_relative(s->reconnect_timer, HTTP_BUS_RECONNECT_USEC);
+        if (r < 0)
+                return r;
+        return sd_event_source_set_enabled(s->reconnect_timer, SD_EVENT_ONESHOT);
+}
+
+int http_bus_connect(HttpServer *s) {
+        int r;
+
+        if (s->bus)
+                return 0;
+        r = try_connect(s);
+        if (r >= 0) {
+                log_info("Connected to oly-daemon.");
+                s->bus_warned = false;
+                return 0;
+        }
+        if (!s->bus_warned) {
+                log_warning_errno(r, "oly-daemon is not reachable (%m); retrying in the background.");
+                s->bus_warned = true;
+        }
+        return schedule_reconnect(s);
+}

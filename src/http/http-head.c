@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Parsing the peeked first request head (see http-head.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http-def.h"
+#include "http-head.h"
+
+static void copy_field(char *dst, size_t size, const char *src, size_t len) {
+        len = MIN(len, size - 1);
+        memcpy(dst, src, len);
+        dst[len] = 0;
+}
+
+static const char *trim(const char *s, const char *e, size_t *ret_len) {
+        while (s < e && (*s == ' ' || *s == '\t'))
+                s++;
+        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+                e--;
+        *ret_len = (size_t) (e - s);
+        return s;
+}
+
+/* Whether the comma-separated list value contains token (case-insensitive). */
+static bool list_has(const char *v, size_t len, const char *token) {
+        size_t tl = strlen(token);
+        const char *e = v + len;
+        while (v < e) {
+                const char *c = memchr(v, ',', (size_t) (e - v));
+                size_t n;
+                const char *w = trim(v, c ?: e, &n);
+                if (n == tl && strncasecmp(w, token, tl) == 0)
+                        return true;
+                v = c ? c + 1 : e;
+        }
+        return false;
+}
+
+bool http_head_cookie(const char *cookies, size_t len, const char *name, char *ret, size_t size) {
+        size_t nl = strlen(name);
+        const char *e = cookies + len;
+        while (cookies < e) {
+                const char *c = memchr(cookies, ';', (size_t) (e - cookies));
+                size_t n;
+                const char *w = trim(cookies, c ?: e, &n);
+                if (n > nl && w[nl] == '=' && strncmp(w, name, nl) == 0) {
+                        copy_field(ret, size, w + nl + 1, n - nl - 1);
+                        return true;
+                }
+                cookies = c ? c + 1 : e;
+        }
+        return false;
+}
+
+/* "/api/sessions/<id>/attach[?query]" → id and replay. */
+static bool parse_attach_target(const char *t, size_t len, HttpHead *h) {
+        static const char prefix[] = "/api/sessions/";
+        const char *q = memchr(t, '?', len);
+        size_t plen = q ? (size_t) (q - t) : len;
+        const char *id, *slash;
+
+        if (plen <= sizeof prefix - 1 || memcmp(t, prefix, sizeof prefix - 1) != 0)
+                return false;
+        id = t + sizeof prefix - 1;
+        slash = memchr(id, '/', plen - (size_t) (id - t));
+        if (!slash || slash == id || (size_t) (slash - id) > HTTP_HEAD_ID_MAX)
+                return false;
+        for (const char *c = id; c < slash; c++)
+                if (!isalnum((unsigned char) *c))
+                        return false;
+        if ((size_t) (t + plen - slash) != strlen("/attach") || memcmp(slash, "/attach", 7) != 0)
+                return false;
+        copy_field(h->id, sizeof h->id, id, (size_t) (slash - id));
+        if (q) {
+                const char *e = t + len, *p = q + 1;
+                while (p < e) {
+                        const char *amp = memchr(p, '&', (size_t) (e - p));
+                        size_t n = (size_t) ((amp ?: e) - p);
+                        if ((n == 8 && memcmp(p, "replay=1", 8) == 0) || (n == 11 && memcmp(p, "replay=true", 11) == 0))
+                                h->replay = true;
+                        p = amp ? amp + 1 : e;
+                }
+        }
+        return true;
+}
+
+int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
+        HttpHead h = {};
+        const char *end = NULL, *p, *e, *sp1, *sp2;
+        bool upgrade_ws = false, connection_upgrade = false, target_attach = false, get;
+
+        for (size_t i = 0; i + 3 < len; i++)
+                if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+                        end = buf + i + 2; /* keep the last line's CRLF */
+                        h.length = i + 4;
+                        break;
+                }
+        if (!end)
+                return -EAGAIN;
+        if (memchr(buf, 0, h.length)) /* no valid head holds a NUL */
+                return -EBADMSG;
+
+        /* Request line: METHOD SP target SP HTTP/1.x */
+        e = memchr(buf, '\r', (size_t) (end - buf));
+        if (!e || e[1] != '\n')
+                return -EBADMSG;
+        sp1 = memchr(buf, ' ', (size_t) (e - buf));
+        if (!sp1 || sp1 == buf)
+                return -EBADMSG;
+        sp2 = memchr(sp1 + 1, ' ', (size_t) (e - sp1 - 1));
+        if (!sp2 || sp2 == sp1 + 1)
+                return -EBADMSG;
+        if ((size_t) (e - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+                return -EBADMSG;
+        get = sp1 - buf == 3 && memcmp(buf, "GET", 3) == 0;
+        if (get)
+                target_attach = parse_attach_target(sp1 + 1, (size_t) (sp2 - sp1 - 1), &h);
+
+        for (p = e + 2; p < end; p = e + 2) {
+                const char *colon, *v;
+                size_t n, vl;
+
+                e = memchr(p, '\r', (size_t) (end - p));
+                if (!e || e[1] != '\n')
+                        return -EBADMSG;
+                colon = memchr(p, ':', (size_t) (e - p));
+                if (!colon || colon == p)
+                        return -EBADMSG;
+                n = (size_t) (colon - p);
+                v = trim(colon + 1, e, &vl);
+#define IS(name) (n == strlen(name) && strncasecmp(p, name, n) == 0)
+                if (IS("Host"))
+                        copy_field(h.host, sizeof h.host, v, vl);
+                else if (IS("Origin")) {
+                        copy_field(h.origin, sizeof h.origin, v, vl);
+                        h.has_origin = true;
+                } else if (IS("Upgrade"))
+                        upgrade_ws = upgrade_ws || list_has(v, vl, "websocket");
+                else if (IS("Connection"))
+                        connection_upgrade = connection_upgrade || list_has(v, vl, "upgrade");
+                else if (IS("Authorization")) {
+                        if (vl > 7 && strncasecmp(v, "Bearer ", 7) == 0) {
+                                size_t tl;
+                                const char *t = trim(v + 7, v + vl, &tl);
+                                copy_field(h.token, sizeof h.token, t, tl);
+                        }
+                } else if (IS("Cookie")) {
+                        if (!h.token[0])
+                                (void) http_head_cookie(v, vl, HTTP_COOKIE_NAME, h.token, sizeof h.token);
+                }
+#undef IS
+        }
+
+        h.attach = target_attach && upgrade_ws && connection_upgrade;
+        *ret = h;
+        return 0;
+}

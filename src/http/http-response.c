@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Responses shared by every route (see http-response.h). */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "http-def.h"
+#include "http-response.h"
+#include "oly-def.h"
+
+#define HTTP_CSP "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " \
+                 "frame-ancestors 'none'"
+
+void http_response_add_headers(struct MHD_Response *r, bool api) {
+        (void) MHD_add_response_header(r, "Content-Security-Policy", HTTP_CSP);
+        (void) MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+        (void) MHD_add_response_header(r, "X-Frame-Options", "DENY");
+        (void) MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+        if (api)
+                (void) MHD_add_response_header(r, "Cache-Control", "no-store");
+}
+
+struct MHD_Response *http_response_json(json_object *o) {
+        size_t len;
+        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+                                                          &len);
+        struct MHD_Response *r;
+
+        if (!s)
+                return NULL;
+        r = MHD_create_response_from_buffer(len, (void *) s, MHD_RESPMEM_MUST_COPY);
+        if (r)
+                (void) MHD_add_response_header(r, "Content-Type", "application/json");
+        return r;
+}
+
+struct MHD_Response *http_response_error(const char *code, const char *message) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *e = json_object_new_object();
+        if (!o || !e)
+                return NULL;
+        json_object_object_add(e, "code", json_object_new_string(code));
+        json_object_object_add(e, "message", json_object_new_string(message));
+        json_object_object_add(o, "error", TAKE_PTR(e));
+        return http_response_json(o);
+}
+
+const char *http_status_code_name(unsigned status) {
+        switch (status) {
+        case 400: return "bad_request";
+        case 401: return "unauthorized";
+        case 403: return "forbidden";
+        case 404: return "not_found";
+        case 405: return "method_not_allowed";
+        case 409: return "conflict";
+        case 413: return "payload_too_large";
+        case 429: return "too_many_requests";
+        case 503: return "unavailable";
+        default: return status >= 500 ? "internal" : "bad_request";
+        }
+}
+
+void http_respond_json(HttpRequest *req, unsigned status, json_object *o) {
+        struct MHD_Response *r = o ? http_response_json(o) : NULL;
+        json_object_put(o);
+        http_request_respond(req, status, r);
+}
+
+void http_respond_empty(HttpRequest *req, unsigned status) {
+        http_request_respond(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+}
+
+void http_respond_error(HttpRequest *req, unsigned status, const char *code, const char *fmt, ...) {
+        char msg[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        (void) vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        /* One line: a daemon message never breaks the shape. */
+        for (char *p = msg; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        http_request_respond(req, status, http_response_error(code ?: http_status_code_name(status), msg));
+}
+
+unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_message) {
+        static const struct {
+                const char *name;
+                unsigned status;
+        } table[] = {
+                { OLY_ERROR_NO_SUCH_SESSION, 404 },  { OLY_ERROR_NOT_FOUND, 404 },
+                { OLY_ERROR_AMBIGUOUS_SESSION, 409 }, { OLY_ERROR_NOT_RUNNING, 409 },
+                { OLY_ERROR_INVALID_ARGUMENT, 400 }, { OLY_ERROR_EXEC_FAILED, 400 },
+                { OLY_ERROR_LIMIT_REACHED, 429 },    { OLY_ERROR_SHUTTING_DOWN, 503 },
+                { OLY_ERROR_UNAUTHORIZED, 401 },     { SD_BUS_ERROR_NO_REPLY, 503 },
+                { SD_BUS_ERROR_DISCONNECTED, 503 },  { SD_BUS_ERROR_TIMEOUT, 503 },
+                { SD_BUS_ERROR_UNKNOWN_METHOD, 501 }, { SD_BUS_ERROR_UNKNOWN_INTERFACE, 501 },
+                { SD_BUS_ERROR_UNKNOWN_OBJECT, 501 }, { SD_BUS_ERROR_UNKNOWN_PROPERTY, 501 },
+        };
+        unsigned status = 500;
+        const char *message = error && error->message ? error->message : "the daemon call failed";
+
+        for (size_t i = 0; error && error->name && i < ELEMENTSOF(table); i++)
+                if (sd_bus_error_has_name(error, table[i].name)) {
+                        status = table[i].status;
+                        break;
+                }
+        if (error && (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
+                      sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT)))
+                message = "the oly daemon did not answer in time";
+        else if (status == 503 && (!error || !error->name || !startswith(error->name, OLY_ERROR_PREFIX)))
+                message = "the oly daemon is not reachable";
+        else if (status == 501) {
+                status = 500;
+                message = "the oly daemon does not implement this (is it older than oly-http?)";
+        }
+        *ret_message = message;
+        return status;
+}
+
+void http_respond_bus_error(HttpRequest *req, const sd_bus_error *error) {
+        const char *message;
+        unsigned status = http_bus_error_status(error, &message);
+        http_respond_error(req, status, NULL, "%s", message);
+}
+
+json_object *http_json_time(usec_t t) {
+        char buf[RFC3339_MAX];
+        if (t == 0 || !rfc3339_format(buf, sizeof buf, t))
+                return NULL;
+        return json_object_new_string(buf);
+}
+
+int http_session_read(sd_bus_message *m, json_object **ret, uint64_t *ret_created) {
+        const char *id, *title, *command, *cwd, *status;
+        uint32_t pid;
+        int32_t exit_code;
+        uint64_t created, started, ended;
+        int input_needed, notifications;
+        _cleanup_(json_object_putp) json_object *o = NULL, *args = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'r', "sssasssuitttbb");
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(m, "sss", &id, &title, &command);
+        if (r < 0)
+                return r;
+        args = json_object_new_array();
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *a;
+                r = sd_bus_message_read(m, "s", &a);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                json_object_array_add(args, json_object_new_string(a));
+        }
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "ssuitttbb", &cwd, &status, &pid, &exit_code, &created, &started, &ended,
+                                &input_needed, &notifications);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+
+        o = json_object_new_object();
+        if (!o || !args)
+                return -ENOMEM;
+        json_object_object_add(o, "id", json_object_new_string(id));
+        json_object_object_add(o, "title", isempty(title) ? NULL : json_object_new_string(title));
+        json_object_object_add(o, "command", json_object_new_string(command));
+        json_object_object_add(o, "args", TAKE_PTR(args));
+        json_object_object_add(o, "cwd", json_object_new_string(cwd));
+        json_object_object_add(o, "status", json_object_new_string(status));
+        json_object_object_add(o, "pid", pid > 0 ? json_object_new_int64(pid) : NULL);
+        json_object_object_add(o, "exit_code", exit_code >= 0 ? json_object_new_int(exit_code) : NULL);
+        json_object_object_add(o, "created_at", http_json_time(created));
+        json_object_object_add(o, "started_at", http_json_time(started));
+        json_object_object_add(o, "ended_at", http_json_time(ended));
+        json_object_object_add(o, "input_needed", json_object_new_boolean(input_needed));
+        json_object_object_add(o, "notifications_enabled", json_object_new_boolean(notifications));
+        *ret = TAKE_PTR(o);
+        if (ret_created)
+                *ret_created = created;
+        return 1;
+}
+
+int http_json_parse_object(const void *buf, size_t len, json_object **ret) {
+        json_tokener *tok;
+        json_object *o;
+        enum json_tokener_error err;
+        size_t used;
+
+        if (len == 0 || len > HTTP_BODY_MAX)
+                return -EINVAL;
+        tok = json_tokener_new_ex(HTTP_JSON_DEPTH_MAX);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, buf, (int) len);
+        err = json_tokener_get_error(tok);
+        used = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (!o || err != json_tokener_success) {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        /* Only whitespace may follow the value. */
+        for (const char *p = (const char *) buf + used; p < (const char *) buf + len; p++)
+                if (!strchr(" \t\r\n", *p) || !*p) {
+                        json_object_put(o);
+                        return -EINVAL;
+                }
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        *ret = o;
+        return 0;
+}
