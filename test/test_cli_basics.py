@@ -7,7 +7,8 @@ from conftest import project_version
 # Each verb (and daemon action) with the options its --help must mention.
 VERB_HELP = {
     ("daemon",): ["start", "stop"],
-    ("daemon", "start"): ["--detach", "--port", "--no-auth", "--no-http"],
+    ("daemon", "start"): ["--detach", "--port", "--no-auth", "--no-http", "--password-file", "--reset-password",
+                          "--i-understand-no-auth-risk"],
     ("daemon", "stop"): ["--grace"],
     ("start",): ["--title", "--detach", "--disable-notifications", "--cwd", "--node"],
     ("ls",): ["--search", "--json", "--status", "--since", "--until", "--limit", "--node"],

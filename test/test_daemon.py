@@ -39,13 +39,27 @@ def test_second_start_says_already_running(oly):
     oly.ok("ls")
 
 
-def test_start_without_no_http_says_web_ui_unavailable(oly_env):
-    p = oly_env.run("daemon", "start", "--detach")
+def test_start_with_http_prints_the_web_ui_url_and_serves_it(oly_env, tmp_path):
+    """'oly daemon start' (web UI on) says where the web UI is, and it answers there at once."""
+    import urllib.request
+    from conftest import WEB_PASSWORD, free_port
+    port = free_port()
+    pwfile = tmp_path / "pw"
+    pwfile.write_text(WEB_PASSWORD + "\n")
+    p = oly_env.run("daemon", "start", "--detach", "--password-file", pwfile, "--port", port)
     if p.returncode == 0:
         oly_env.daemon_pid = _pid_from(p.stdout)
     assert p.returncode == 0, p.stderr
-    assert "not available" in p.stderr
-    assert "web" in p.stderr.lower() or "http" in p.stderr.lower()
+    web_url = f"http://127.0.0.1:{port}/"
+    assert f"Web UI: {web_url}" in p.stdout.splitlines(), p.stdout
+
+    def health():
+        try:
+            with urllib.request.urlopen(web_url + "api/health", timeout=2) as r:
+                return r.status == 200 and json.loads(r.read())["status"] == "ok"
+        except OSError:
+            return False
+    wait_until(health, 15, what="the web UI to answer /api/health")
     oly_env.ok("ls")
 
 
