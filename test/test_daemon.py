@@ -91,6 +91,19 @@ def test_daemon_stop_stops_sessions_and_exits(oly):
     assert s["ended_at"] is not None
 
 
+def test_daemon_stop_does_not_wait_out_the_grace_for_sessions_that_ended(oly):
+    """Sessions that end on SIGHUP/SIGTERM leave nothing to SIGKILL: the stop returns then, not after the
+    grace. (Regression: the leader, an unreaped zombie when its exit was handled, looked like a job that
+    outlived it, so every stop took the whole grace.)"""
+    for cmd in (["sleep", "1000"], ["bash"], ["sh", "-c", "sleep 1000 | cat"]):
+        oly.wait_status(oly.start_detached(*cmd), "running")
+    t0 = time.monotonic()
+    p = oly.daemon_stop(grace=60)
+    assert p.returncode == 0, p.stderr
+    assert time.monotonic() - t0 < 30, "the stop waited for the grace period"
+    assert "outlived" not in (oly.state / "daemon.log").read_text()
+
+
 def test_daemon_stop_kills_after_grace(oly):
     sid = oly.start_detached("sh", "-c", 'trap "" TERM HUP; echo ready; while :; do sleep 0.1; done')
     oly.wait_status(sid, "running")

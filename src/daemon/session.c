@@ -22,6 +22,7 @@
 #include "session.h"
 
 static void session_linger_done(Session *s);
+static int on_linger_poll(sd_event_source *src, uint64_t usec, void *userdata);
 static bool session_groups_alive(Session *s);
 static void session_prompt_output(Session *s);
 static void session_clear_input_needed(Session *s, bool by_input);
@@ -94,6 +95,7 @@ Session *session_free(Session *s) {
         sd_event_source_disable_unref(s->pty_source);
         sd_event_source_disable_unref(s->child_source);
         sd_event_source_disable_unref(s->stop_timer);
+        sd_event_source_disable_unref(s->linger_poll);
         sd_event_source_disable_unref(s->drain_timer);
         sd_event_source_disable_unref(s->evict_timer);
         safe_close(s->master_fd);
@@ -674,6 +676,13 @@ static void session_end(Session *s) {
         if (s->stop_timer && !s->sigkill_sent && session_groups_alive(s)) {
                 s->lingering = true;
                 manager_session_lingering(m, +1);
+                /* The leader itself is still an unreaped zombie of its group here (sd-event reaps after
+                 * this callback), so the check above cannot tell a job that outlived it from one that
+                 * did not: look again shortly, instead of waiting out the whole grace. */
+                if (sd_event_add_time_relative(m->event, &s->linger_poll, CLOCK_MONOTONIC,
+                                               SESSION_LINGER_POLL_USEC, 0, on_linger_poll, s) < 0)
+                        log_debug("Cannot watch the lingering processes of %s; the grace period decides.",
+                                  s->rec.id);
         } else
                 s->stop_timer = sd_event_source_disable_unref(s->stop_timer);
 
@@ -820,10 +829,25 @@ static void session_signal(Session *s, int sig) {
 }
 
 static void session_linger_done(Session *s) {
+        s->linger_poll = sd_event_source_disable_unref(s->linger_poll);
         if (!s->lingering)
                 return;
         s->lingering = false;
         manager_session_lingering(s->manager, -1);
+}
+
+static int on_linger_poll(sd_event_source *src, uint64_t usec, void *userdata) {
+        Session *s = userdata;
+
+        if (s->lingering && session_groups_alive(s)) {
+                (void) sd_event_source_set_time_relative(src, SESSION_LINGER_POLL_USEC);
+                (void) sd_event_source_set_enabled(src, SD_EVENT_ONESHOT);
+                return 0;
+        }
+        /* Every process of the stopped job is gone: nothing is left to SIGKILL. */
+        s->stop_timer = sd_event_source_disable_unref(s->stop_timer);
+        session_linger_done(s);
+        return 0;
 }
 
 static int on_stop_timeout(sd_event_source *src, uint64_t usec, void *userdata) {

@@ -17,6 +17,8 @@
 #define SESSION_DRAIN_USEC (200 * USEC_PER_MSEC)
 /* PTY reads: one read moves up to this much. */
 #define SESSION_READ_MAX (64 * 1024)
+/* How often an ended session whose stop is still in its grace period checks that its job is gone. */
+#define SESSION_LINGER_POLL_USEC (100 * USEC_PER_MSEC)
 /* Input queued for the PTY (from attached clients and SendInput) while the program does not read. */
 #define SESSION_INPUT_MAX (1024U * 1024U)
 /* Terminal streams open on one session at once. */
@@ -48,6 +50,7 @@ struct Session {
         int master_fd;
         int log_fd;
         sd_event_source *pty_source, *child_source, *stop_timer, *drain_timer, *evict_timer;
+        sd_event_source *linger_poll; /* while lingering: have the stopped job's processes gone? */
 
         Terminal *term; /* NULL once the session has ended */
         sd_event_source *term_source;
