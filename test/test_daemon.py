@@ -261,3 +261,13 @@ def test_relative_state_dir_is_refused(oly_env):
         oly_env.daemon_pid = _pid_from(p.stdout)
     assert p.returncode == 1
     assert "OLY_STATE_DIR" in p.stderr
+
+
+def test_oly_http_child_ends_with_a_killed_daemon(oly_http):
+    """Without systemd oly-http is the daemon's child: when the daemon dies, even by SIGKILL, oly-http must
+    not stay behind holding the port for a daemon that is gone."""
+    from httputil import http_pid
+    child = http_pid(oly_http)
+    os.kill(oly_http.daemon_pid, signal.SIGKILL)
+    wait_until(lambda: not pid_alive(child), 10, what="oly-http to end with its daemon")
+    oly_http.daemon_pid = None

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,7 @@ static int http_child_spawn(Manager *m) {
 
         if (!binary)
                 return log_oom();
+        pid_t parent = getpid();
         pid_t pid = fork();
         if (pid < 0)
                 return log_error_errno(errno, "Failed to fork oly-http: %m");
@@ -100,6 +102,11 @@ static int http_child_spawn(Manager *m) {
                 /* The child: the environment systemd's oly-http.socket would give, nothing more. */
                 sigset_t none;
                 char pidstr[32];
+
+                /* Our oly-http goes when we go, even when we are SIGKILLed: an orphan would keep the port
+                 * and serve a daemon that is gone. (Under systemd the two units are independent.) */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(EXIT_FAILURE);
 
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
