@@ -12,6 +12,7 @@
 #include "http-api.h"
 #include "http-auth.h"
 #include "http-def.h"
+#include "http-json.h"
 #include "http-response.h"
 #include "http-sse.h"
 #include "http-static.h"
@@ -189,68 +190,88 @@ static enum MHD_Result list_collect_status(void *cls, enum MHD_ValueKind kind, c
         return MHD_YES;
 }
 
+typedef struct ListRow {
+        const char *id; /* points into the reply */
+        uint64_t created;
+        size_t offset; /* where its JSON starts in the body */
+} ListRow;
+
+/* The rows are written into the body as they are read (no JSON objects: this is the hottest route), then
+ * the page is cut out of them. */
 static void on_list(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
-        _cleanup_(json_object_putp) json_object *all = NULL, *out = NULL;
-        _cleanup_free_ uint64_t *created = NULL;
+        _cleanup_(buf_free) Buf body = {};
+        _cleanup_free_ ListRow *rows = NULL;
         uint64_t limit = req->u1, cursor_t = req->u2;
         const char *cursor_id = req->data;
-        size_t n = 0, start = 0, cap = 0;
-        json_object *page, *o;
+        size_t n = 0, start = 0, end, cap = 0, base;
+        struct MHD_Response *resp;
         int r;
 
         if (error)
                 return http_respond_bus_error(req, error);
-        all = json_object_new_array();
-        r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
+        r = buf_puts(&body, "{\"sessions\":[");
+        base = body.len;
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
         while (r >= 0) {
+                size_t offset = body.len;
+                const char *id;
                 uint64_t t;
-                r = http_session_read(reply, &o, &t);
+
+                r = http_json_put_session(&body, reply, &id, &t);
                 if (r <= 0)
                         break;
                 if (n == cap) {
-                        uint64_t *c = reallocarray(created, cap = cap ? cap * 2 : 64, sizeof *c);
+                        ListRow *c = reallocarray(rows, cap = cap ? cap * 2 : 64, sizeof *c);
                         if (!c) {
-                                json_object_put(o);
                                 r = -ENOMEM;
                                 break;
                         }
-                        created = c;
+                        rows = c;
                 }
-                created[n++] = t;
-                json_object_array_add(all, o);
+                rows[n++] = (ListRow) { .id = id, .created = t, .offset = offset };
+                r = buf_put(&body, ",", 1);
         }
-        if (r < 0 || !all)
+        if (r < 0)
                 return http_respond_error(req, 500, NULL, "bad reply from the daemon");
 
         if (cursor_id) {
                 /* Resume after the cursor's row; if it is gone, after its timestamp. */
                 start = n;
                 for (size_t i = 0; i < n; i++)
-                        if (streq(json_object_get_string(json_object_object_get(json_object_array_get_idx(all, i), "id")),
-                                  cursor_id)) {
+                        if (streq(rows[i].id, cursor_id)) {
                                 start = i + 1;
                                 break;
                         }
                 if (start == n)
-                        for (start = 0; start < n && created[start] >= cursor_t; start++)
+                        for (start = 0; start < n && rows[start].created >= cursor_t; start++)
                                 ;
         }
-        out = json_object_new_object();
-        page = json_object_new_array();
-        if (!out || !page)
-                return http_request_respond(req, 500, NULL);
-        for (size_t i = start; i < n && i - start < limit; i++)
-                json_object_array_add(page, json_object_get(json_object_array_get_idx(all, i)));
-        json_object_object_add(out, "sessions", page);
-        if (n > start + limit) {
-                size_t last = start + limit - 1;
-                char next[128];
-                snprintf(next, sizeof next, "%" PRIu64 "-%s", created[last],
-                         json_object_get_string(json_object_object_get(json_object_array_get_idx(all, last), "id")));
-                json_object_object_add(out, "next", json_object_new_string(next));
+        end = n - start > limit ? start + limit : n;
+        if (end > start) {
+                /* rows[start..end) and their commas, the last one dropped, moved to the front. */
+                size_t from = rows[start].offset, to = end < n ? rows[end].offset : body.len;
+                memmove(body.data + base, body.data + from, to - from - 1);
+                body.len = base + (to - from - 1);
         } else
-                json_object_object_add(out, "next", NULL);
-        http_respond_json(req, 200, TAKE_PTR(out));
+                body.len = base;
+        r = buf_puts(&body, "],\"next\":");
+        if (r >= 0 && end < n) {
+                char next[128];
+                snprintf(next, sizeof next, "%" PRIu64 "-%s", rows[end - 1].created, rows[end - 1].id);
+                r = http_json_put_string(&body, next);
+        } else if (r >= 0)
+                r = buf_puts(&body, "null");
+        if (r >= 0)
+                r = buf_put(&body, "}", 1);
+        if (r < 0)
+                return http_request_respond(req, 500, NULL);
+        resp = MHD_create_response_from_buffer(body.len, body.data, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+                return http_request_respond(req, 500, NULL);
+        body = (Buf) {}; /* the response owns it */
+        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        http_request_respond(req, 200, resp);
 }
 
 static void sessions_list(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
@@ -360,6 +381,9 @@ static void sessions_create(HttpRequest *req, sd_bus_message *m_, const sd_bus_e
 
         cmd = member(req, "command");
         if (cmd && json_object_is_type(cmd, json_type_string)) {
+                /* A NUL would cut the command short: run what was written or nothing. */
+                if (strlen(json_object_get_string(cmd)) != (size_t) json_object_get_string_len(cmd))
+                        return http_respond_error(req, 400, NULL, "\"command\" must not contain NUL characters");
                 r = argv_split(json_object_get_string(cmd), OLY_ARGV_MAX, &words);
                 if (r < 0)
                         return http_respond_error(req, 400, NULL, "\"command\" cannot be split into words: %s",
@@ -529,7 +553,8 @@ static void session_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_err
                         if (!json_object_is_type(c, json_type_string))
                                 return http_respond_error(req, 400, NULL, "chunk %zu is not a string", i + 1);
                         spec = startswith(json_object_get_string(c), "key:");
-                        if (spec && keyspec_validate(spec) < 0)
+                        if (spec && (keyspec_validate(spec) < 0 ||
+                                     strlen(json_object_get_string(c)) != (size_t) json_object_get_string_len(c)))
                                 return http_respond_error(req, 400, NULL, "chunk %zu: invalid key spec '%s'", i + 1,
                                                           spec);
                 }

@@ -209,18 +209,54 @@ void http_auth_status(HttpRequest *req) {
 
 /* ---- POST /api/auth/login ---- */
 
-typedef struct Login {
+typedef struct HttpLogin Login;
+struct HttpLogin {
         HttpRequest *req;
         char *password;
         char *phc;
         int result; /* ARGON2_* */
         char token[HTTP_TOKEN_STRLEN + 1];
-} Login;
+        bool listed;
+        Login *next, *prev;
+};
+
+static void login_unlist(Login *l) {
+        HttpServer *s = l->req->server;
+
+        if (!l->listed)
+                return;
+        if (l->prev)
+                l->prev->next = l->next;
+        else
+                s->logins = l->next;
+        if (l->next)
+                l->next->prev = l->prev;
+        l->next = l->prev = NULL;
+        l->listed = false;
+}
+
+/* The lockout is checked before the password is verified, and a failure recorded after: logins from one
+ * client that overlap would all pass the check before the first failure counts, turning 3 guesses per
+ * lockout into as many as the worker queue holds. So one login per client is verified at a time. */
+static bool login_list(Login *l) {
+        HttpServer *s = l->req->server;
+
+        for (Login *i = s->logins; i; i = i->next)
+                if (streq(i->req->client, l->req->client))
+                        return false;
+        l->next = s->logins;
+        if (s->logins)
+                s->logins->prev = l;
+        s->logins = l;
+        l->listed = true;
+        return true;
+}
 
 static void login_free(void *p) {
         Login *l = p;
         if (!l)
                 return;
+        login_unlist(l);
         erase_and_free(l->password);
         free(l->phc);
         explicit_bzero(l->token, sizeof l->token);
@@ -367,6 +403,17 @@ static void login_check_password(HttpRequest *req, sd_bus_message *reply, const 
         req->working = true;
 }
 
+static void login_respond_busy(HttpRequest *req, uint64_t sec, const char *message) {
+        struct MHD_Response *r = http_response_error("too_many_requests", message);
+        char retry[32];
+
+        if (r) {
+                snprintf(retry, sizeof retry, "%" PRIu64, sec);
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
+        }
+        http_request_respond(req, 429, r);
+}
+
 static void login_check_lockout(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
         uint64_t until, now = now_usec(CLOCK_REALTIME);
 
@@ -374,17 +421,9 @@ static void login_check_lockout(HttpRequest *req, sd_bus_message *reply, const s
                 return http_respond_bus_error(req, error);
         if (sd_bus_message_read(reply, "t", &until) < 0)
                 return http_respond_error(req, 500, NULL, "bad reply from the daemon");
-        if (until > now) {
-                char retry[32];
-                uint64_t sec = (until - now + USEC_PER_SEC - 1) / USEC_PER_SEC;
-                struct MHD_Response *r = http_response_error("too_many_requests",
-                                                             "too many failed logins from this address; try later");
-                if (r) {
-                        snprintf(retry, sizeof retry, "%" PRIu64, sec);
-                        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, retry);
-                }
-                return http_request_respond(req, 429, r);
-        }
+        if (until > now)
+                return login_respond_busy(req, (until - now + USEC_PER_SEC - 1) / USEC_PER_SEC,
+                                          "too many failed logins from this address; try later");
         http_request_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetPasswordHash", 0, login_check_password, NULL);
 }
 
@@ -404,6 +443,8 @@ static void login_trust(HttpRequest *req, sd_bus_message *reply, const sd_bus_er
         xff = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "X-Forwarded-For");
         if (trust && sa && is_loopback(sa) && xff)
                 (void) forwarded_address(xff, req->client, sizeof req->client);
+        if (!login_list(req->data))
+                return login_respond_busy(req, 1, "a login from this address is in progress; try again");
         http_request_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetLoginLockout", 0, login_check_lockout, "s",
                           req->client);
 }
@@ -418,6 +459,9 @@ void http_auth_login(HttpRequest *req) {
                 return http_respond_error(req, 400, NULL, "\"password\" must be a string");
         if ((size_t) json_object_get_string_len(p) > HTTP_PASSWORD_MAX)
                 return http_respond_error(req, 400, NULL, "the password is longer than %u bytes", HTTP_PASSWORD_MAX);
+        /* Verified as a C string: a NUL would make "secret\0anything" pass as "secret". */
+        if (strlen(json_object_get_string(p)) != (size_t) json_object_get_string_len(p))
+                return http_respond_error(req, 400, NULL, "the password must not contain NUL characters");
         l = calloc(1, sizeof *l);
         if (!l || !(l->password = strdup(json_object_get_string(p)))) {
                 free(l);

@@ -14,6 +14,12 @@ static void copy_field(char *dst, size_t size, const char *src, size_t len) {
         dst[len] = 0;
 }
 
+/* Host, Origin and the token are compared whole: a cut one could match what it is not (an Origin cut to
+ * the length of a long Host), so one that does not fit is kept empty, which matches nothing. */
+static void copy_field_whole(char *dst, size_t size, const char *src, size_t len) {
+        copy_field(dst, size, src, len < size ? len : 0);
+}
+
 static const char *trim(const char *s, const char *e, size_t *ret_len) {
         while (s < e && (*s == ' ' || *s == '\t'))
                 s++;
@@ -132,9 +138,9 @@ int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
                 v = trim(colon + 1, e, &vl);
 #define IS(name) (n == strlen(name) && strncasecmp(p, name, n) == 0)
                 if (IS("Host"))
-                        copy_field(h.host, sizeof h.host, v, vl);
+                        copy_field_whole(h.host, sizeof h.host, v, vl);
                 else if (IS("Origin")) {
-                        copy_field(h.origin, sizeof h.origin, v, vl);
+                        copy_field_whole(h.origin, sizeof h.origin, v, vl);
                         h.has_origin = true;
                 } else if (IS("Upgrade"))
                         upgrade_ws = upgrade_ws || list_has(v, vl, "websocket");
@@ -144,7 +150,7 @@ int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
                         if (vl > 7 && strncasecmp(v, "Bearer ", 7) == 0) {
                                 size_t tl;
                                 const char *t = trim(v + 7, v + vl, &tl);
-                                copy_field(h.token, sizeof h.token, t, tl);
+                                copy_field_whole(h.token, sizeof h.token, t, tl);
                         }
                 } else if (IS("Cookie")) {
                         if (!h.token[0])

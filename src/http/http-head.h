@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HTTP_HEAD_FIELD_MAX 256 /* bytes kept of Host, Origin and the token; longer ones are cut */
+#define HTTP_HEAD_FIELD_MAX 256 /* bytes kept of Host, Origin and the token; longer ones are kept empty */
 #define HTTP_HEAD_ID_MAX 64
 
 typedef struct HttpHead {

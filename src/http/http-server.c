@@ -86,6 +86,15 @@ void http_server_kick(HttpServer *s) {
         (void) sd_event_source_set_enabled(s->mhd_defer, SD_EVENT_ONESHOT);
 }
 
+int http_connection_watch_hup(HttpServer *s, struct MHD_Connection *c, sd_event_io_handler_t handler,
+                              void *userdata, sd_event_source **ret) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+        if (!ci || ci->connect_fd < 0)
+                return -EBADF;
+        return sd_event_add_io(s->event, ret, ci->connect_fd, EPOLLRDHUP, handler, userdata);
+}
+
 bool http_server_bus_ready(HttpServer *s) {
         return s->bus && sd_bus_is_open(s->bus) > 0;
 }
@@ -103,9 +112,21 @@ static void suspended_unlink(HttpRequest *req) {
         req->suspended_next = req->suspended_prev = NULL;
 }
 
+static void request_resume(HttpRequest *req) {
+        if (!req->suspended)
+                return;
+        /* The watch goes first: once resumed, MHD may close the socket. */
+        req->hup = sd_event_source_disable_unref(req->hup);
+        req->suspended = false;
+        suspended_unlink(req);
+        MHD_resume_connection(req->connection);
+        http_server_kick(req->server);
+}
+
 static void request_free(HttpRequest *req) {
         if (!req)
                 return;
+        sd_event_source_disable_unref(req->hup);
         sd_bus_slot_unref(req->slot);
         buf_free(&req->body);
         json_object_put(req->json);
@@ -131,12 +152,22 @@ void http_request_respond(HttpRequest *req, unsigned status, struct MHD_Response
         http_response_add_headers(resp, startswith(req->url, "/api/"));
         req->response = resp;
         req->status = status;
-        if (req->suspended) {
-                req->suspended = false;
-                suspended_unlink(req);
-                MHD_resume_connection(req->connection);
-                http_server_kick(req->server);
-        }
+        request_resume(req);
+}
+
+/* The client of a suspended request left: drop the daemon call and let MHD close the connection (the
+ * daemon still does what was asked; nobody is there to hear the answer). A request whose worker job
+ * runs waits for it: the job's data must not be freed under the thread, and jobs are short. */
+static int on_request_hup(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        HttpRequest *req = userdata;
+
+        req->hup = sd_event_source_disable_unref(req->hup);
+        if (req->working)
+                return 0;
+        req->slot = sd_bus_slot_unref(req->slot);
+        req->handler = NULL;
+        request_resume(req); /* on_access finds no response and closes */
+        return 0;
 }
 
 static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -249,7 +280,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         }
         if (req->response)
                 return request_queue(req);
-        if (req->dispatched) /* resumed without an answer: cannot happen, but never spin */
+        if (req->dispatched) /* resumed without an answer: the client left (on_request_hup) */
                 return MHD_NO;
         req->dispatched = true;
         http_api_dispatch(req);
@@ -265,6 +296,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (s->suspended)
                 s->suspended->suspended_prev = req;
         s->suspended = req;
+        if (http_connection_watch_hup(s, c, on_request_hup, req, &req->hup) < 0)
+                log_debug("Cannot watch a waiting connection; a client that leaves is noticed at the answer.");
         return MHD_YES;
 }
 
@@ -306,7 +339,7 @@ static HttpPeek *peek_free(HttpPeek *p) {
 }
 
 /* Answers a request that never reaches MHD with a plain response, then closes. */
-static void peek_fail(HttpPeek *p, unsigned status, const char *fmt, ...) {
+_printf_(3, 4) static void peek_fail(HttpPeek *p, unsigned status, const char *fmt, ...) {
         char msg[256], head[1024];
         _cleanup_(json_object_putp) json_object *o = json_object_new_object(), *e = json_object_new_object();
         const char *body;
@@ -660,10 +693,8 @@ HttpServer *http_server_free(HttpServer *s) {
         http_sse_close_all(s->sse);
         while (s->suspended) {
                 HttpRequest *req = s->suspended;
-                req->suspended = false;
-                suspended_unlink(req);
                 req->slot = sd_bus_slot_unref(req->slot);
-                MHD_resume_connection(req->connection);
+                request_resume(req);
         }
         if (s->mhd) {
                 (void) MHD_run(s->mhd);

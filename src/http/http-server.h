@@ -19,6 +19,7 @@ typedef struct HttpPeek HttpPeek;
 typedef struct HttpSse HttpSse;
 typedef struct HttpWorkers HttpWorkers;
 typedef struct HttpTokenCache HttpTokenCache;
+typedef struct HttpLogin HttpLogin;
 
 /* Called with the reply (or error) of an async D-Bus call made for a request. It either makes the next
  * call or responds. error is set (and reply may be NULL) when the call failed. */
@@ -47,6 +48,7 @@ struct HttpServer {
         HttpSse *sse;
         HttpWorkers *workers;
         HttpTokenCache *tokens;
+        HttpLogin *logins; /* logins past their lockout check: at most one per client address (http-auth.c) */
         int static_fd; /* O_PATH directory of the web files, -EBADF if none */
         char *static_dir;
 
@@ -66,6 +68,7 @@ struct HttpRequest {
 
         sd_bus_slot *slot;
         HttpReplyHandler handler;
+        sd_event_source *hup; /* while suspended: the peer's socket, watched for it leaving */
 
         /* Per-route state */
         char id[65];          /* the session id or prefix from the URL */
@@ -96,5 +99,10 @@ void http_request_call(HttpRequest *req, const char *path, const char *iface, co
 /* The same with a message the caller built. */
 void http_request_call_message(HttpRequest *req, sd_bus_message *m, uint64_t timeout_usec,
                                HttpReplyHandler handler);
+/* Watches the socket of a suspended connection for the peer leaving (EPOLLRDHUP): MHD does not watch
+ * suspended connections. The source must be gone before the connection is resumed (MHD may close the
+ * socket then, and a reused fd number must not reach a stale watch). */
+int http_connection_watch_hup(HttpServer *s, struct MHD_Connection *c, sd_event_io_handler_t handler,
+                              void *userdata, sd_event_source **ret);
 /* Whether the daemon's bus is connected. */
 bool http_server_bus_ready(HttpServer *s);

@@ -28,7 +28,8 @@ struct SseClient {
         uint64_t next_seq;
         char *pending; /* the snapshot, or the rest of an event that did not fit MHD's buffer */
         size_t pending_len, pending_off;
-        bool suspended, ping;
+        sd_event_source *hup; /* while suspended: the socket, watched for the client leaving */
+        bool suspended, ping, gone;
         SseClient *next, *prev;
 };
 
@@ -60,8 +61,21 @@ unsigned http_sse_count(HttpSse *sse) {
 static void client_wake(SseClient *c) {
         if (!c->suspended)
                 return;
+        /* Before resuming: MHD may close the socket from then on. */
+        c->hup = sd_event_source_disable_unref(c->hup);
         c->suspended = false;
         MHD_resume_connection(c->connection);
+}
+
+/* A parked client left: without this, MHD would only notice at the next heartbeat write (and a clean
+ * close needs two), holding the socket, its buffers and a client slot for up to 30 s. */
+static int on_client_hup(sd_event_source *es, int fd, uint32_t revents, void *userdata) {
+        SseClient *c = userdata;
+
+        c->gone = true;
+        client_wake(c);
+        http_server_kick(c->sse->server);
+        return 0;
 }
 
 static void wake_all(HttpSse *sse) {
@@ -95,7 +109,7 @@ static ssize_t client_read(void *cls, uint64_t pos, char *buf, size_t max) {
         HttpSse *sse = c->sse;
         size_t n = 0;
 
-        if (sse->closing)
+        if (sse->closing || c->gone)
                 return MHD_CONTENT_READER_END_WITH_ERROR;
         if (c->pending) {
                 size_t k = MIN(max, c->pending_len - c->pending_off);
@@ -140,6 +154,8 @@ static ssize_t client_read(void *cls, uint64_t pos, char *buf, size_t max) {
         /* Nothing to send: park until an event or the heartbeat wakes us. */
         c->suspended = true;
         MHD_suspend_connection(c->connection);
+        if (http_connection_watch_hup(sse->server, c->connection, on_client_hup, c, &c->hup) < 0)
+                log_debug("Cannot watch an event stream; a client that leaves is noticed at the heartbeat.");
         return 0;
 }
 
@@ -154,6 +170,7 @@ static void client_free(void *cls) {
         if (c->next)
                 c->next->prev = c->prev;
         sse->n_clients--;
+        sd_event_source_disable_unref(c->hup);
         free(c->pending);
         free(c);
 }

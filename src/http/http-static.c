@@ -15,7 +15,9 @@
 
 static int open_beneath(int dir_fd, const char *path) {
         struct open_how how = {
-                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                /* O_NONBLOCK: a FIFO in the web root must not block the loop in open() (only regular files
+                 * are served; reading those ignores the flag). */
+                .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
         };
         long fd = syscall(SYS_openat2, dir_fd, path, &how, sizeof how);
@@ -25,7 +27,7 @@ static int open_beneath(int dir_fd, const char *path) {
         if (errno != ENOSYS)
                 return -errno;
         /* Old kernels: the path was checked for ".." already; refuse symlinks at the last component. */
-        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        fd = openat(dir_fd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
         return fd >= 0 ? (int) fd : -errno;
 }
 
