@@ -210,3 +210,40 @@ def test_session_list_is_written_like_the_single_session(oly_http):
     rest = api.ok("GET", "/api/sessions", params={"limit": 3, "before": first["next"]})
     assert rest == {"sessions": listing["sessions"][3:], "next": None}
     assert api.ok("GET", "/api/sessions", params={"search": "no such thing"}) == {"sessions": [], "next": None}
+
+
+# ---- DNS rebinding without authentication ----
+
+@pytest.fixture
+def oly_http_no_auth(oly_env):
+    oly_env.http_start(no_auth=True)
+    return oly_env
+
+
+def req_with_host(o, method, path, host, headers=()):
+    h = head_request(o, method, path, [f"Host: {host}", *headers]).replace(
+        f"Host: 127.0.0.1:{o.http_port}\r\n".encode(), b"", 1)
+    return status_of(raw_request(o, h))
+
+
+def test_without_auth_only_loopback_host_names_are_served(oly_http_no_auth):
+    """With --no-auth a page on any name that resolves to 127.0.0.1 (DNS rebinding) would be same-origin
+    with the API: only requests addressed to a loopback name are answered."""
+    o = oly_http_no_auth
+    p = o.http_port
+    for host in (f"127.0.0.1:{p}", f"localhost:{p}", f"LOCALHOST:{p}", f"[::1]:{p}", f"127.1.2.3:{p}", "localhost"):
+        assert req_with_host(o, "GET", "/api/sessions", host) == 200, host
+    for host in (f"evil.example:{p}", "evil.example", f"127.0.0.1.evil.example:{p}", f"[::2]:{p}", "::1", ""):
+        assert req_with_host(o, "GET", "/api/sessions", host) == 403, host
+        assert req_with_host(o, "GET", "/", host) == 403, host
+    sid = o.start_detached("sleep", "1000")
+    answer = raw_request(o, ws_head(o, sid, [f"Host: evil.example:{p}", f"Origin: http://evil.example:{p}"]))
+    assert status_of(answer) == 403, answer[:300]
+
+
+def test_with_auth_a_gateway_host_name_is_served(oly_http):
+    """Behind an authenticating gateway or tunnel the Host is the gateway's name: with a password that is
+    fine (a rebinding page has no token)."""
+    token = get_token(oly_http)
+    assert req_with_host(oly_http, "GET", "/api/sessions", "oly.example.com",
+                         [f"Authorization: Bearer {token}"]) == 200

@@ -963,9 +963,12 @@ void http_api_dispatch(HttpRequest *req) {
         bool state_changing = !streq(method, "GET") && !streq(method, "HEAD") && !streq(method, "OPTIONS");
         bool path_known = false;
 
+        const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Host");
+        if (req->server->no_auth && !http_auth_host_is_loopback(host))
+                return http_respond_error(req, 403, NULL, "without authentication only requests to a loopback "
+                                          "name (localhost, 127.0.0.1, [::1]) are served");
         if (state_changing) {
                 const char *origin = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin");
-                const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Host");
                 if (origin && !http_auth_origin_matches(origin, host))
                         return http_respond_error(req, 403, NULL, "the Origin does not match the Host");
         }

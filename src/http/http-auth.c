@@ -116,6 +116,39 @@ bool http_auth_origin_matches(const char *origin, const char *host) {
         return rest && strcasecmp(rest, host) == 0;
 }
 
+bool http_auth_host_is_loopback(const char *host) {
+        char name[HTTP_HOST_NAME_MAX];
+        const char *end;
+        struct in_addr a4;
+        struct in6_addr a6;
+
+        if (isempty(host))
+                return false;
+        if (host[0] == '[') {
+                end = strchr(host, ']');
+                if (!end || (end[1] != 0 && end[1] != ':'))
+                        return false;
+                host++;
+        } else {
+                end = strchr(host, ':');
+                if (!end)
+                        end = host + strlen(host);
+                else if (strchr(end + 1, ':'))
+                        return false; /* an unbracketed IPv6 address is not a Host */
+        }
+        if ((size_t) (end - host) >= sizeof name)
+                return false;
+        memcpy(name, host, (size_t) (end - host));
+        name[end - host] = 0;
+        if (strcasecmp(name, "localhost") == 0)
+                return true;
+        if (inet_pton(AF_INET, name, &a4) == 1)
+                return (ntohl(a4.s_addr) >> 24) == 127;
+        if (inet_pton(AF_INET6, name, &a6) == 1)
+                return IN6_IS_ADDR_LOOPBACK(&a6);
+        return false;
+}
+
 /* The token a request carries: "Authorization: Bearer <t>" first, else the cookie. */
 static const char *request_token(HttpRequest *req) {
         const char *a = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);

@@ -20,6 +20,10 @@ int http_token_digest(const char *token, char ret[static HTTP_DIGEST_STRLEN + 1]
 
 /* Origin must be http://<host> or https://<host>. */
 bool http_auth_origin_matches(const char *origin, const char *host);
+/* Host names a loopback address (localhost, 127.0.0.0/8, [::1]), with or without a port. Without
+ * authentication only such requests are served: a page on another name that resolves to 127.0.0.1
+ * (DNS rebinding) must not reach the API. */
+bool http_auth_host_is_loopback(const char *host);
 
 /* Runs next(req, NULL, NULL) once req carries a valid token (or at once with --no-auth); else 401. */
 void http_auth_require(HttpRequest *req, HttpReplyHandler next);

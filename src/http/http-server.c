@@ -468,6 +468,8 @@ static void attach_start(HttpPeek *p) {
         p->io = sd_event_source_disable_unref(p->io);
         if (p->head.has_origin && !http_auth_origin_matches(p->head.origin, p->head.host))
                 return peek_fail(p, 403, "the Origin does not match the Host");
+        if (s->no_auth && !http_auth_host_is_loopback(p->head.host))
+                return peek_fail(p, 403, "without authentication only requests to a loopback name are served");
         if (!session_id_prefix_is_valid(p->head.id))
                 return peek_fail(p, 404, "no such session: %s", p->head.id);
         if (!s->ws)
