@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bus-util.h"
 #include "cli.h"
 #include "oly-def.h"
 #include "parse-util.h"
@@ -31,51 +32,8 @@ int cli_error(const char *fmt, ...) {
         return EXIT_ERROR;
 }
 
-/* sd-bus addresses escape everything but [A-Za-z0-9/_.-] as %xx. */
-static char *address_escape(const char *path) {
-        char *r = malloc(strlen(path) * 3 + 1), *p = r;
-        if (!r)
-                return NULL;
-        for (const char *s = path; *s; s++) {
-                unsigned char c = (unsigned char) *s;
-                if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("/_.-", c))
-                        *p++ = (char) c;
-                else
-                        p += sprintf(p, "%%%02x", c);
-        }
-        *p = 0;
-        return r;
-}
-
 int cli_connect_quiet(sd_bus **ret) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *path = NULL, *esc = NULL, *addr = NULL;
-        int r;
-
-        r = oly_bus_socket_path(&path);
-        if (r < 0)
-                return r;
-        if (access(path, F_OK) < 0)
-                return -errno;
-        esc = address_escape(path);
-        if (!esc || asprintf(&addr, "unix:path=%s", esc) < 0)
-                return -ENOMEM;
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, addr);
-        if (r < 0)
-                return r;
-        r = sd_bus_negotiate_fds(bus, 1);
-        if (r < 0)
-                return r;
-        /* connect() on a unix socket fails at once when nobody listens; a daemon that refuses us (another
-         * uid) closes the connection, which the first call reports (see cli_bus_error()). */
-        r = sd_bus_start(bus);
-        if (r < 0)
-                return r;
-        *ret = TAKE_PTR(bus);
-        return 0;
+        return oly_bus_open_daemon(ret);
 }
 
 int cli_connect(sd_bus **ret) {

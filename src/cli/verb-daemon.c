@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "exec-util.h"
 #include "oly-def.h"
 #include "parse-util.h"
 #include "paths.h"
@@ -68,27 +69,8 @@ static void help(void) {
 
 /* The oly-daemon binary: $OLY_DAEMON, beside this oly, in the build tree, or the installed one. */
 static char *find_daemon(void) {
-        const char *e = getenv("OLY_DAEMON");
-        char self[PATH_MAX];
-        ssize_t n;
-
-        if (!isempty(e))
-                return strdup(e);
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        const char *rel[] = { "oly-daemon", "../daemon/oly-daemon", "../libexec/oly/oly-daemon" };
-                        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
-                                _cleanup_free_ char *p = path_join(self, rel[i]);
-                                if (p && access(p, X_OK) == 0)
-                                        return TAKE_PTR(p);
-                        }
-                }
-        }
-        return strdup(OLY_LIBEXECDIR "/oly-daemon");
+        static const char *const rel[] = { "oly-daemon", "../daemon/oly-daemon", "../libexec/oly/oly-daemon" };
+        return find_oly_binary("OLY_DAEMON", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-daemon");
 }
 
 static int bind_bus_socket(const char *path, int *ret) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "bus-util.h"
 #include "buf.h"
 #include "cli.h"
 #include "keyspec.h"
@@ -31,17 +32,6 @@ static void help(void) {
                "  printf 'y\\n' | oly send ab12\n");
 }
 
-static int append_chunk(sd_bus_message *m, const char *kind, const void *data, size_t n) {
-        int r = sd_bus_message_open_container(m, 'r', "say");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", kind);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', data, n);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 static int send_call(sd_bus *bus, const char *node, const char *id, char **chunks, size_t n_chunks, const void *raw,
                      size_t raw_len) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -58,10 +48,10 @@ static int send_call(sd_bus *bus, const char *node, const char *id, char **chunk
                 r = sd_bus_message_open_container(m, 'a', "(say)");
         for (size_t i = 0; r >= 0 && i < n_chunks; i++) {
                 const char *spec = startswith(chunks[i], "key:");
-                r = spec ? append_chunk(m, "key", spec, strlen(spec)) : append_chunk(m, "text", chunks[i], strlen(chunks[i]));
+                r = spec ? oly_bus_append_input_chunk(m, "key", spec, strlen(spec)) : oly_bus_append_input_chunk(m, "text", chunks[i], strlen(chunks[i]));
         }
         if (r >= 0 && raw)
-                r = append_chunk(m, "text", raw, raw_len);
+                r = oly_bus_append_input_chunk(m, "text", raw, raw_len);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)

@@ -12,6 +12,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "exec-util.h"
 #include "http-child.h"
 #include "log.h"
 #include "manager.h"
@@ -25,27 +26,8 @@
 
 /* $OLY_HTTP, beside oly-daemon (installed), the build tree's ../http/, or the installed libexec path. */
 static char *find_http_binary(void) {
-        const char *e = getenv("OLY_HTTP");
-        char self[PATH_MAX];
-        ssize_t n;
-
-        if (!isempty(e))
-                return strdup(e);
-        n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = 0;
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = 0;
-                        const char *rel[] = { "oly-http", "../http/oly-http" };
-                        for (size_t i = 0; i < ELEMENTSOF(rel); i++) {
-                                _cleanup_free_ char *p = path_join(self, rel[i]);
-                                if (p && access(p, X_OK) == 0)
-                                        return TAKE_PTR(p);
-                        }
-                }
-        }
-        return strdup(OLY_LIBEXECDIR "/oly-http");
+        static const char *const rel[] = { "oly-http", "../http/oly-http" };
+        return find_oly_binary("OLY_HTTP", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-http");
 }
 
 static int http_child_spawn(Manager *m);

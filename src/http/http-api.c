@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "argv-split.h"
+#include "bus-util.h"
 #include "http-api.h"
 #include "http-auth.h"
 #include "http-def.h"
@@ -515,17 +516,6 @@ static void on_no_content(HttpRequest *req, sd_bus_message *reply, const sd_bus_
         http_respond_empty(req, 204);
 }
 
-static int append_chunk(sd_bus_message *m, const char *kind, const void *data, size_t n) {
-        int r = sd_bus_message_open_container(m, 'r', "say");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", kind);
-        if (r >= 0)
-                r = sd_bus_message_append_array(m, 'y', data, n);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        return r;
-}
-
 static void session_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         json_object *chunks, *text;
@@ -568,12 +558,12 @@ static void session_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_err
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "(say)");
         if (text && r >= 0)
-                r = append_chunk(m, "text", json_object_get_string(text), (size_t) json_object_get_string_len(text));
+                r = oly_bus_append_input_chunk(m, "text", json_object_get_string(text), (size_t) json_object_get_string_len(text));
         for (size_t i = 0; chunks && r >= 0 && i < json_object_array_length(chunks); i++) {
                 json_object *c = json_object_array_get_idx(chunks, i);
                 const char *s = json_object_get_string(c), *spec = startswith(s, "key:");
-                r = spec ? append_chunk(m, "key", spec, strlen(spec))
-                         : append_chunk(m, "text", s, (size_t) json_object_get_string_len(c));
+                r = spec ? oly_bus_append_input_chunk(m, "key", spec, strlen(spec))
+                         : oly_bus_append_input_chunk(m, "text", s, (size_t) json_object_get_string_len(c));
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(m);

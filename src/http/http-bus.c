@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "bus-util.h"
 #include "http-bus.h"
 #include "http-def.h"
 #include "http-sse.h"
@@ -11,23 +12,6 @@
 #include "paths.h"
 
 static int schedule_reconnect(HttpServer *s);
-
-/* sd-bus addresses escape everything but [A-Za-z0-9/_.-] as %xx. */
-static char *address_escape(const char *path) {
-        char *r = malloc(strlen(path) * 3 + 1), *p = r;
-        if (!r)
-                return NULL;
-        for (const char *c = path; *c; c++) {
-                unsigned char ch = (unsigned char) *c;
-                if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                    strchr("/_.-", ch))
-                        *p++ = (char) ch;
-                else
-                        p += sprintf(p, "%%%02x", ch);
-        }
-        *p = 0;
-        return r;
-}
 
 void http_bus_disconnect(HttpServer *s) {
         if (!s->bus)
@@ -48,27 +32,9 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_
 
 static int try_connect(HttpServer *s) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *path = NULL, *esc = NULL, *addr = NULL;
         int r;
 
-        r = oly_bus_socket_path(&path);
-        if (r < 0)
-                return r;
-        if (access(path, F_OK) < 0)
-                return -errno;
-        esc = address_escape(path);
-        if (!esc || asprintf(&addr, "unix:path=%s", esc) < 0)
-                return -ENOMEM;
-        r = sd_bus_new(&bus);
-        if (r < 0)
-                return r;
-        r = sd_bus_set_address(bus, addr);
-        if (r < 0)
-                return r;
-        r = sd_bus_negotiate_fds(bus, 1);
-        if (r < 0)
-                return r;
-        r = sd_bus_start(bus);
+        r = oly_bus_open_daemon(&bus);
         if (r < 0)
                 return r;
         r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,4 +72,27 @@ int find_executable(const char *name, const char *path_env, const char *cwd, cha
                 s = e + 1;
         }
         return last;
+}
+
+char *find_oly_binary(const char *env_var, const char *const *rel, size_t n_rel, const char *fallback) {
+        const char *e = getenv(env_var);
+        char self[PATH_MAX];
+        ssize_t n;
+
+        if (!isempty(e))
+                return strdup(e);
+        n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        for (size_t i = 0; i < n_rel; i++) {
+                                _cleanup_free_ char *p = path_join(self, rel[i]);
+                                if (p && access(p, X_OK) == 0)
+                                        return TAKE_PTR(p);
+                        }
+                }
+        }
+        return strdup(fallback);
 }
