@@ -712,6 +712,17 @@ static void on_log_for_render(HttpRequest *req, sd_bus_message *reply, const sd_
         req->working = true;
 }
 
+/* The state of a log request (the fd OpenLog returns, its resizes, the render), owned by req. */
+static LogRender *log_render_attach(HttpRequest *req) {
+        LogRender *l = calloc(1, sizeof *l);
+        if (!l)
+                return NULL;
+        *l = (LogRender) { .req = req, .fd = -EBADF };
+        req->data = l;
+        req->data_free = log_render_free;
+        return l;
+}
+
 static void session_logs(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
         uint64_t tail, color;
         LogRender *l;
@@ -719,12 +730,11 @@ static void session_logs(HttpRequest *req, sd_bus_message *m_, const sd_bus_erro
         if (!query_uint(req, "tail", 0, HTTP_LOGS_TAIL_MAX, HTTP_LOGS_TAIL_DEFAULT, &tail) ||
             !query_uint(req, "color", 0, 1, 0, &color))
                 return;
-        l = calloc(1, sizeof *l);
+        l = log_render_attach(req);
         if (!l)
                 return http_request_respond(req, 500, NULL);
-        *l = (LogRender) { .req = req, .fd = -EBADF, .options = { .tail = (unsigned) tail, .color = color } };
-        req->data = l;
-        req->data_free = log_render_free;
+        l->options.tail = (unsigned) tail;
+        l->options.color = color;
         CALL(req, "OpenLog", on_log_for_render, "s", req->id);
 }
 
@@ -759,17 +769,11 @@ static void on_log_raw(HttpRequest *req, sd_bus_message *reply, const sd_bus_err
 }
 
 static void session_log_raw(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
-        LogRender *l;
-
         if (!query_uint(req, "offset", 0, INT64_MAX, 0, &req->u1) ||
             !query_uint(req, "length", 0, HTTP_LOG_LENGTH_MAX, HTTP_LOG_LENGTH_DEFAULT, &req->u2))
                 return;
-        l = calloc(1, sizeof *l);
-        if (!l)
+        if (!log_render_attach(req))
                 return http_request_respond(req, 500, NULL);
-        *l = (LogRender) { .req = req, .fd = -EBADF };
-        req->data = l;
-        req->data_free = log_render_free;
         CALL(req, "OpenLog", on_log_raw, "s", req->id);
 }
 
