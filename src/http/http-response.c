@@ -54,6 +54,7 @@ const char *http_status_code_name(unsigned status) {
         case 413: return "payload_too_large";
         case 429: return "too_many_requests";
         case 503: return "unavailable";
+        case 504: return "timeout";
         default: return status >= 500 ? "internal" : "bad_request";
         }
 }
@@ -91,8 +92,8 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
                 { OLY_ERROR_AMBIGUOUS_SESSION, 409 }, { OLY_ERROR_NOT_RUNNING, 409 },
                 { OLY_ERROR_INVALID_ARGUMENT, 400 }, { OLY_ERROR_EXEC_FAILED, 400 },
                 { OLY_ERROR_LIMIT_REACHED, 429 },    { OLY_ERROR_SHUTTING_DOWN, 503 },
-                { OLY_ERROR_UNAUTHORIZED, 401 },     { SD_BUS_ERROR_NO_REPLY, 503 },
-                { SD_BUS_ERROR_DISCONNECTED, 503 },  { SD_BUS_ERROR_TIMEOUT, 503 },
+                { OLY_ERROR_UNAUTHORIZED, 401 },     { SD_BUS_ERROR_NO_REPLY, 504 },
+                { SD_BUS_ERROR_DISCONNECTED, 503 },  { SD_BUS_ERROR_TIMEOUT, 504 },
                 { SD_BUS_ERROR_UNKNOWN_METHOD, 501 }, { SD_BUS_ERROR_UNKNOWN_INTERFACE, 501 },
                 { SD_BUS_ERROR_UNKNOWN_OBJECT, 501 }, { SD_BUS_ERROR_UNKNOWN_PROPERTY, 501 },
         };
@@ -106,7 +107,8 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
                 }
         if (error && (sd_bus_error_has_name(error, SD_BUS_ERROR_NO_REPLY) ||
                       sd_bus_error_has_name(error, SD_BUS_ERROR_TIMEOUT)))
-                message = "the oly daemon did not answer in time";
+                /* The daemon is there but slow to finish: e.g. input for a program that does not read. */
+                message = "the oly daemon did not finish in time (a program that does not read its input?)";
         else if (status == 503 && (!error || !error->name || !startswith(error->name, OLY_ERROR_PREFIX)))
                 message = "the oly daemon is not reachable";
         else if (status == 501) {
