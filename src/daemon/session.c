@@ -15,6 +15,7 @@
 
 #include "exec-util.h"
 #include "hook.h"
+#include "push.h"
 #include "prompt.h"
 #include "oly-def.h"
 #include "log.h"
@@ -332,6 +333,7 @@ static void session_set_input_needed(Session *s, const char *trigger, const char
                 .node = s->manager->node_name,
         };
         (void) hook_run(s->manager, &e);
+        (void) push_notify(s->manager, &e);
 }
 
 static void session_clear_input_needed(Session *s, bool by_input) {
