@@ -30,14 +30,14 @@ fi
 packages=(
         build-essential meson ninja-build pkg-config
         libsystemd-dev libsqlite3-dev libjson-c-dev libvterm-dev libpcre2-dev
-        libmicrohttpd-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libargon2-dev libgnutls28-dev
+        libmicrohttpd-dev libwebsockets-dev libwebsockets-evlib-uv libuv1-dev libargon2-dev libgnutls28-dev nettle-dev
         systemd dbus util-linux procps sqlite3 ca-certificates
 )
 # What the tests drive: pytest and friends from Debian (no PyPI here), busctl/systemd-socket-activate
 # (systemd), setpriv (util-linux).
 # The web UI's test runs Debian's chromium through playwright-core (npm); wrk is for bench/.
 # The unit files are tested in a booted systemd: systemd-nspawn on a debootstrapped Debian (test/systemd/).
-test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte bash less strace gdb openssh-client
+test_packages=(python3 python3-pytest python3-requests python3-websocket python3-pyte python3-cryptography openssl bash less strace gdb openssh-client
         chromium wrk systemd-container debootstrap)
 
 echo "==> Installing packages"

@@ -5,6 +5,7 @@
 import { api, ApiError, describeError, onUnauthorized, sessionPath } from './api.js';
 import { LiveSessions, ACTIVE_STATUSES } from './live.js';
 import { AttachedTerminal, terminalText } from './attach.js';
+import { PushControl } from './push.js';
 
 const MAX_ROWS = 500; // rows rendered at once; the rest is reached by searching
 const SEARCH_DEBOUNCE_MS = 300;
@@ -21,6 +22,7 @@ const app = {
         sessionId: null,
         pendingAction: false, // a Stop or Kill request is in flight
         rowCache: new Map(), // id -> <tr>
+        push: new PushControl(), // this browser's Web Push subscription
 };
 
 // Test and debugging hooks (read by test/web/ui.test.mjs).
@@ -53,11 +55,11 @@ function setError(node, text) {
         show(node, Boolean(text));
 }
 
-function toast(text, kind = 'info') {
+function toast(text, kind = 'info', ms = 5000) {
         const t = el('div', { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', text });
         $('toasts').append(t);
-        setTimeout(() => t.classList.add('toast-out'), 4500);
-        setTimeout(() => t.remove(), 5000);
+        setTimeout(() => t.classList.add('toast-out'), ms - 500);
+        setTimeout(() => t.remove(), ms);
 }
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
@@ -139,6 +141,7 @@ async function boot() {
         $('new-form').addEventListener('submit', startSession);
         setupList();
         setupSession();
+        setupPush();
         await checkAuth();
 }
 
@@ -232,6 +235,7 @@ async function logout() {
 
 function enterApp() {
         show($('logout'), Boolean(app.auth && app.auth.auth_required));
+        app.push.sync();
         if (!app.started) {
                 app.started = true;
                 app.live.start();
@@ -258,6 +262,7 @@ function setView(name) {
         show($('view-session'), name === 'session');
         show($('view-boot'), false);
         show(document.querySelector('.topnav'), name !== 'login');
+        show($('push'), name !== 'login');
         $('nav-sessions').classList.toggle('active', name === 'list');
         if (name !== 'login') $('nav-sessions').setAttribute('aria-current', name === 'list' ? 'page' : 'false');
 }
@@ -662,6 +667,57 @@ async function loadLogs() {
                 $('logs').textContent = '';
                 if (!(e instanceof ApiError && e.status === 401)) $('logs-note').textContent = `Could not load the logs: ${describeError(e)}`;
         }
+}
+
+/* ---------- browser notifications (Web Push) ---------- */
+
+const PUSH_TEXT = {
+        unsupported: 'unsupported',
+        blocked: 'blocked by the browser',
+        off: 'off',
+        on: 'on',
+        asking: 'waiting for permission…',
+        busy: '…',
+};
+
+function setupPush() {
+        const box = $('push-toggle');
+        app.push.onChange(renderPush);
+        box.addEventListener('change', async () => {
+                const on = box.checked;
+                try {
+                        if (on) {
+                                await app.push.enable();
+                                toast('Browser notifications are on: this browser will tell you when a session needs input.');
+                        } else {
+                                await app.push.disable();
+                                toast('Browser notifications are off for this browser.');
+                        }
+                } catch (e) {
+                        if (!(e instanceof ApiError && e.status === 401)) toast(e.message || String(e), 'error', 10000);
+                }
+        });
+        // A click on a notification while this tab is not controlled by sw.js (see its notificationclick).
+        if ('serviceWorker' in navigator) {
+                navigator.serviceWorker.addEventListener('message', (ev) => {
+                        const d = ev.data;
+                        if (!d || d.type !== 'oly-open' || typeof d.url !== 'string') return;
+                        const u = new URL(d.url, location.href);
+                        if (u.origin === location.origin && u.hash.startsWith('#/')) location.hash = u.hash;
+                });
+                navigator.serviceWorker.startMessages();
+        }
+        app.push.refresh().catch(() => renderPush('off', ''));
+}
+
+function renderPush(state, reason) {
+        const box = $('push-toggle');
+        $('push').dataset.state = state;
+        $('push-state').textContent = PUSH_TEXT[state] ?? state;
+        $('push-state').title = reason || '';
+        box.checked = state === 'on';
+        box.setAttribute('aria-checked', String(state === 'on'));
+        box.disabled = !['on', 'off'].includes(state);
 }
 
 /* ---------- go ---------- */

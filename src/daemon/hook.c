@@ -2,13 +2,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 
 #include "buf.h"
 #include "hook.h"
+#include "spawn-util.h"
 #include "log.h"
 
 extern char **environ;
@@ -144,12 +144,9 @@ static char *env_entry(const char *name, const char *value) {
 
 int hook_run(Manager *m, const HookEvent *e) {
         char **const argv_tmpl = m->config.notification_hook;
-        posix_spawn_file_actions_t fa;
-        posix_spawnattr_t attr;
         char **argv = NULL, **env = NULL;
         size_t n_argv = 0, n_env = 0, n_environ = 0;
         int pipefd[2] = { -EBADF, -EBADF }, r;
-        sigset_t mask;
         Hook *h = NULL;
         pid_t pid;
 
@@ -199,27 +196,9 @@ int hook_run(Manager *m, const HookEvent *e) {
                 r = -errno;
                 goto finish_env;
         }
-        posix_spawnattr_init(&attr);
-        posix_spawn_file_actions_init(&fa);
-        sigemptyset(&mask);
-        posix_spawnattr_setsigmask(&attr, &mask);
-        sigfillset(&mask);
-        sigdelset(&mask, SIGKILL);
-        sigdelset(&mask, SIGSTOP);
-        posix_spawnattr_setsigdefault(&attr, &mask);
-        /* Its own process group, so that the timeout takes whatever it started with it. */
-        posix_spawnattr_setpgroup(&attr, 0);
-        posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-        posix_spawn_file_actions_addchdir_np(&fa, "/");
-        posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-        r = posix_spawn(&pid, argv[0], &fa, &attr, argv, env);
-        posix_spawn_file_actions_destroy(&fa);
-        posix_spawnattr_destroy(&attr);
+        r = spawn_in_own_group(argv[0], argv, env, -EBADF, pipefd[1], -EBADF, &pid);
         pipefd[1] = safe_close(pipefd[1]);
-        if (r != 0) {
+        if (r < 0) {
                 r = log_warning_errno(r, "Failed to run notification_hook %s for %s: %m", argv[0], e->id);
                 goto finish_env;
         }

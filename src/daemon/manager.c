@@ -11,6 +11,7 @@
 #include "bus-server.h"
 #include "hook.h"
 #include "prompt.h"
+#include "push.h"
 #include "log.h"
 #include "http-child.h"
 #include "manager.h"
@@ -56,6 +57,7 @@ Manager *manager_free(Manager *m) {
         http_child_stop(m);
         bus_server_done(m);
         hooks_kill_all(m);
+        push_kill_all(m);
         m->prompt = prompt_matcher_free(m->prompt);
         free(m->node_name);
         m->db = db_close(m->db);

@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Web push: for each notification, the daemon hands the stored browser subscriptions and the VAPID key to
  * a short-lived oly-push child (the daemon itself opens no network sockets) and forgets subscriptions the
- * push service says are gone. */
+ * push service says are gone. Never blocks the event loop. */
 #pragma once
 
 #include "hook.h"
 #include "manager.h"
+
+#define PUSH_RUNNING_MAX 4                     /* oly-push children alive at once; beyond, a push is skipped */
+#define PUSH_TIMEOUT_USEC (60 * USEC_PER_SEC)  /* an oly-push child is killed after this */
+#define PUSH_TTL_SEC 86400                     /* how long a push service keeps an undelivered message */
+#define PUSH_RESULTS_MAX (4u * 1024 * 1024)    /* bytes of oly-push's results read back */
+#define PUSH_FAILURES_LOGGED_MAX 8             /* failed subscriptions logged one per line per push */
+#define PUSH_TEXT_MAX 512                      /* bytes of the title, body and node in a push message */
 
 int push_notify(Manager *m, const HookEvent *e);
 void push_kill_all(Manager *m);

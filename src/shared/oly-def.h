@@ -56,6 +56,9 @@
 #define OLY_WEB_PASSWORD_HASH_MAX 512    /* bytes of a PHC string */
 #define OLY_PUSH_SUBSCRIPTIONS_MAX 256
 #define OLY_PUSH_FIELD_MAX 2048          /* bytes of a subscription's endpoint or key */
+/* Bytes of a push message's payload: one 4096-byte aes128gcm record (RFC 8291) less its 86-byte header,
+ * the padding delimiter and the 16-byte tag (src/push/push-crypto.h checks the arithmetic). */
+#define OLY_PUSH_PAYLOAD_MAX 3993
 
 /* The largest terminal a session may have: libvterm allocates rows × cols cells, twice. */
 #define OLY_ROWS_MAX 500

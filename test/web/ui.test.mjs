@@ -2,7 +2,8 @@
 // Drives oly's web UI in Debian's headless Chromium (playwright-core, never a downloaded browser): log in,
 // see a session created from the CLI appear live, filter the list, attach to it, type a command and see its
 // output, check the terminal's colours under the CSP, resize the window and see the session follow, read the
-// logs tab, press Stop and see the status become "stopped", log out.
+// logs tab, press Stop and see the status become "stopped", turn on browser notifications (the service worker
+// registers; subscribing fails cleanly without a push service) and show a push through sw.js, log out.
 //
 // Usage: node ui.test.mjs --url http://127.0.0.1:PORT --password PW [--session-id ID] [--screenshots DIR]
 //   (or OLY_URL, OLY_PASSWORD, OLY_SESSION_ID, OLY_SCREENSHOTS, CHROMIUM in the environment).
@@ -71,6 +72,8 @@ async function main() {
                 args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
         });
         const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+        // No permission prompt to answer in a headless browser: Notification.requestPermission() says "granted".
+        await context.grantPermissions(['notifications'], { origin: baseUrl });
         const page = await context.newPage();
         page.setDefaultTimeout(STEP_TIMEOUT_MS);
 
@@ -239,6 +242,8 @@ async function run(page, problems) {
         await tid('list-view').waitFor({ state: 'visible' });
         await page.waitForFunction((sid) => document.querySelector(`tr[data-id="${sid}"] [data-testid=row-status]`)?.textContent === 'stopped', id);
 
+        await browserNotifications(page, id);
+
         begin('no CSP violations or page errors');
         const violations = await page.evaluate(() => window.__cspViolations);
         problems.push(...violations.map((v) => `CSP: ${v}`));
@@ -250,6 +255,71 @@ async function run(page, problems) {
                 await tid('login-view').waitFor({ state: 'visible' });
                 const after = await page.evaluate(async () => (await fetch('/api/sessions')).status);
                 if (after !== 401) fail(`after logging out /api/sessions answered ${after}, not 401`);
+        }
+}
+
+// The "Browser notifications" switch and web/sw.js. Real push delivery cannot be tested offline: there is no
+// push service, so pushManager.subscribe() fails in this Chromium and the page must say so and stay usable.
+// The service worker's push handler is driven through DevTools (ServiceWorker.deliverPushMessage) instead.
+async function browserNotifications(page, id) {
+        const tid = (t) => page.getByTestId(t);
+        const pushState = () => page.evaluate(() => document.querySelector('[data-testid=push-control]').dataset.state);
+
+        begin('browser notifications: the switch and sw.js');
+        const sw = await page.evaluate(async () => {
+                const r = await fetch('/sw.js', { cache: 'no-store' });
+                return { status: r.status, type: r.headers.get('content-type') || '' };
+        });
+        if (sw.status !== 200 || !/javascript/.test(sw.type)) fail(`/sw.js answered ${sw.status} with type "${sw.type}"`);
+        await tid('push-control').waitFor({ state: 'visible' });
+        if ((await pushState()) !== 'off') fail(`the switch starts in state "${await pushState()}", not "off"`);
+
+        begin('browser notifications: turn them on');
+        await page.locator('label[for=push-toggle]').click();
+        // Either on (a browser with a push service) or off again with an error message; never stuck or broken.
+        await page.waitForFunction(() => {
+                const st = document.querySelector('[data-testid=push-control]').dataset.state;
+                return st === 'on' || (st === 'off' && document.querySelector('[data-testid=toasts] [role=alert]'));
+        }).catch(async () => fail(`the switch is in state "${await pushState()}" without an error message`));
+        const state = await pushState();
+        log(state === 'on' ? 'browser notifications are on' : `turning notifications on says: ${await page.locator('[data-testid=toasts] [role=alert]').last().textContent()}`);
+        const scope = await page.evaluate(async () => {
+                const r = await navigator.serviceWorker.getRegistration('/');
+                return r && r.active ? r.scope : null;
+        });
+        if (scope !== `${baseUrl}/`) fail(`the service worker's registration is ${scope}, not active with scope ${baseUrl}/`);
+        await shot(page, '07-push');
+
+        begin('browser notifications: sw.js shows a push');
+        const cdp = await page.context().newCDPSession(page);
+        const regs = [];
+        cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => regs.push(...e.registrations));
+        await cdp.send('ServiceWorker.enable');
+        for (let i = 0; i < 50 && !regs.some((r) => !r.isDeleted && r.scopeURL === `${baseUrl}/`); i++) await page.waitForTimeout(100);
+        const reg = regs.find((r) => !r.isDeleted && r.scopeURL === `${baseUrl}/`);
+        if (!reg) fail('DevTools does not list the service worker registration');
+        const payload = { title: 'web-ui needs input', body: 'waiting at a prompt', id, trigger: 'input_needed', node: '', url: `/#/sessions/${id}` };
+        for (const data of [JSON.stringify(payload), 'not JSON'])
+                await cdp.send('ServiceWorker.deliverPushMessage', { origin: baseUrl, registrationId: reg.registrationId, data });
+        let shown = [];
+        for (let i = 0; i < 100 && shown.length < 2; i++) {
+                if (i) await page.waitForTimeout(100);
+                shown = await page.evaluate(async () => {
+                        const n = await (await navigator.serviceWorker.getRegistration('/')).getNotifications();
+                        return n.map((x) => ({ title: x.title, body: x.body, tag: x.tag, url: x.data && x.data.url }));
+                });
+        }
+        await page.evaluate(async () => (await (await navigator.serviceWorker.getRegistration('/')).getNotifications()).forEach((x) => x.close()));
+        const mine = shown.find((n) => n.tag === `oly-${id}`);
+        if (!mine || mine.title !== payload.title || mine.body !== payload.body || mine.url !== `${baseUrl}/#/sessions/${id}`)
+                fail(`the push was shown as ${JSON.stringify(shown)}`);
+        if (!shown.some((n) => n.body === 'A session needs input.')) fail(`a payload that is not JSON was shown as ${JSON.stringify(shown)}`);
+        await cdp.detach();
+
+        if (state === 'on') {
+                begin('browser notifications: turn them off');
+                await page.locator('label[for=push-toggle]').click();
+                await page.waitForFunction(() => document.querySelector('[data-testid=push-control]').dataset.state === 'off');
         }
 }
 
