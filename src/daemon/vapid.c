@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "base64url.h"
 #include "config.h"
 #include "log.h"
 #include "paths.h"
@@ -22,28 +23,6 @@ static void datum_wipe(gnutls_datum_t *d) {
                 gnutls_free(d->data);
         }
         d->data = NULL;
-}
-
-static char *base64url(const uint8_t *p, size_t n) {
-        static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        char *s = malloc(n / 3 * 4 + 5), *o = s;
-        size_t i = 0;
-
-        if (!s)
-                return NULL;
-        for (; i + 2 < n; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63], *o++ = a[v >> 6 & 63], *o++ = a[v & 63];
-        }
-        if (n - i == 1) {
-                uint32_t v = (uint32_t) p[i] << 16;
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63];
-        } else if (n - i == 2) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8;
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63], *o++ = a[v >> 6 & 63];
-        }
-        *o = 0;
-        return s;
 }
 
 /* GnuTLS hands out integers with their own length (a leading zero for the sign, or shorter): make
@@ -84,12 +63,15 @@ static int vapid_generate(char **ret_public, char **ret_private) {
         datum_wipe(&k);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *p = base64url(pub, sizeof pub);
-        char *s = base64url(priv, sizeof priv);
+        _cleanup_free_ char *p = NULL;
+        char *s = NULL;
+        r = base64url_encode(pub, sizeof pub, &p);
+        if (r >= 0)
+                r = base64url_encode(priv, sizeof priv, &s);
         explicit_bzero(priv, sizeof priv);
-        if (!p || !s) {
+        if (r < 0) {
                 free(s);
-                return -ENOMEM;
+                return r;
         }
         *ret_public = TAKE_PTR(p);
         *ret_private = s;

@@ -291,9 +291,9 @@ static int send_one(const Job *job, const char *endpoint, const char *p256dh, co
                 FAIL(r, "endpoint is not an https:// URL");
         if (r < 0)
                 FAIL(r, "endpoint is not a valid URL");
-        if (push_base64url_decode(p256dh, ua, sizeof ua) < 0 || push_p256_check_point(ua) < 0)
+        if (base64url_decode(p256dh, ua, sizeof ua) < 0 || push_p256_check_point(ua) < 0)
                 FAIL(-EINVAL, "p256dh is not a base64url P-256 point (65 bytes, uncompressed)");
-        if (push_base64url_decode(auth, secret, sizeof secret) < 0)
+        if (base64url_decode(auth, secret, sizeof secret) < 0)
                 FAIL(-EINVAL, "auth is not a base64url 16-byte secret");
 
         r = push_encrypt(ua, secret, NULL, NULL, job->payload, strlen(job->payload), &body, &body_len);
@@ -433,10 +433,10 @@ static int job_parse(json_object *o, Job *job) {
                         return fprintf(stderr, "oly-push: \"ttl\" must be 0…%u seconds.\n", PUSH_TTL_MAX), -EINVAL;
                 job->ttl = (unsigned) t;
         }
-        if (!job->vapid_public || push_base64url_decode(job->vapid_public, pub, sizeof pub) < 0 ||
+        if (!job->vapid_public || base64url_decode(job->vapid_public, pub, sizeof pub) < 0 ||
             push_p256_check_point(pub) < 0)
                 return fprintf(stderr, "oly-push: \"vapid_public_key\" is not a base64url P-256 point.\n"), -EINVAL;
-        if (!priv || push_base64url_decode(priv, job->vapid_private, sizeof job->vapid_private) < 0 ||
+        if (!priv || base64url_decode(priv, job->vapid_private, sizeof job->vapid_private) < 0 ||
             push_p256_public(job->vapid_private, derived) < 0)
                 return fprintf(stderr, "oly-push: \"vapid_private_key\" is not a base64url P-256 scalar.\n"), -EINVAL;
         if (memcmp(pub, derived, sizeof pub) != 0)

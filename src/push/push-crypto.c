@@ -15,60 +15,9 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base64url.h"
 #include "macro.h"
 #include "push-crypto.h"
-
-static const char b64url_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int push_base64url_encode(const uint8_t *p, size_t n, char **ret) {
-        char *s = malloc(n / 3 * 4 + 5), *o = s;
-        const char *a = b64url_alphabet;
-        size_t i = 0;
-
-        if (!s)
-                return -ENOMEM;
-        for (; i + 2 < n; i += 3) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8 | p[i + 2];
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63], *o++ = a[v >> 6 & 63], *o++ = a[v & 63];
-        }
-        if (n - i == 1) {
-                uint32_t v = (uint32_t) p[i] << 16;
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63];
-        } else if (n - i == 2) {
-                uint32_t v = (uint32_t) p[i] << 16 | (uint32_t) p[i + 1] << 8;
-                *o++ = a[v >> 18 & 63], *o++ = a[v >> 12 & 63], *o++ = a[v >> 6 & 63];
-        }
-        *o = 0;
-        *ret = s;
-        return 0;
-}
-
-int push_base64url_decode(const char *s, uint8_t *buf, size_t size) {
-        uint32_t acc = 0;
-        size_t n = 0, len = strlen(s);
-        unsigned bits = 0;
-
-        while (len > 0 && s[len - 1] == '=')
-                len--;
-        if (len % 4 == 1)
-                return -EINVAL;
-        for (size_t i = 0; i < len; i++) {
-                const char *c = s[i] ? strchr(b64url_alphabet, s[i]) : NULL;
-                if (!c)
-                        return -EINVAL;
-                acc = acc << 6 | (uint32_t) (c - b64url_alphabet);
-                bits += 6;
-                if (bits >= 8) {
-                        bits -= 8;
-                        if (n >= size)
-                                return -EMSGSIZE;
-                        buf[n++] = (uint8_t) (acc >> bits);
-                }
-        }
-        if (acc & ((1u << bits) - 1)) /* non-canonical trailing bits */
-                return -EINVAL;
-        return n == size ? 0 : -EMSGSIZE;
-}
 
 static void random_bytes(void *ctx, size_t n, uint8_t *dst) {
         while (n > 0) {
@@ -286,7 +235,7 @@ int push_encrypt(const uint8_t ua_public[PUSH_P256_POINT_SIZE], const uint8_t au
 
 static int json_b64(json_object *o, char **ret) {
         const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        return s ? push_base64url_encode((const uint8_t *) s, strlen(s), ret) : -ENOMEM;
+        return s ? base64url_encode((const uint8_t *) s, strlen(s), ret) : -ENOMEM;
 }
 
 int push_vapid_jwt(const char *audience, uint64_t exp, const char *subject,
@@ -329,7 +278,7 @@ int push_vapid_jwt(const char *audience, uint64_t exp, const char *subject,
         nettle_mpz_get_str_256(32, rs, sig.r);
         nettle_mpz_get_str_256(32, rs + 32, sig.s);
         dsa_signature_clear(&sig);
-        r = push_base64url_encode(rs, sizeof rs, &sig64);
+        r = base64url_encode(rs, sizeof rs, &sig64);
         if (r < 0)
                 goto finish;
         if (asprintf(ret, "%s.%s", input, sig64) < 0)

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base64url.h"
 #include "oly-def.h"
 
 #define PUSH_P256_POINT_SIZE 65 /* an uncompressed P-256 point: 0x04 || x || y */
@@ -19,10 +20,6 @@
 #define PUSH_PAYLOAD_MAX (4096 - PUSH_HEADER_SIZE - 1 - PUSH_TAG_SIZE)
 _Static_assert(PUSH_PAYLOAD_MAX == OLY_PUSH_PAYLOAD_MAX, "OLY_PUSH_PAYLOAD_MAX in oly-def.h is out of date");
 
-/* base64url without padding; decoding accepts trailing '=' and fails (-EINVAL) on anything else that
- * is not the alphabet, or (-EMSGSIZE) when the result is not exactly size bytes. */
-int push_base64url_encode(const uint8_t *p, size_t n, char **ret);
-int push_base64url_decode(const char *s, uint8_t *buf, size_t size);
 
 /* 0 when p is an uncompressed point on P-256, -EINVAL otherwise. */
 int push_p256_check_point(const uint8_t p[PUSH_P256_POINT_SIZE]);

@@ -26,7 +26,7 @@
         } while (0)
 
 static void b64(const char *s, uint8_t *buf, size_t size) {
-        REQUIRE(push_base64url_decode(s, buf, size) == 0);
+        REQUIRE(base64url_decode(s, buf, size) == 0);
 }
 
 static void test_rfc8291_appendix_a(void) {
@@ -50,7 +50,7 @@ static void test_rfc8291_appendix_a(void) {
         REQUIRE(memcmp(derived, as_pub, sizeof as_pub) == 0);
         REQUIRE(push_encrypt(ua, auth, as_priv, salt, plaintext, strlen(plaintext), &body, &len) == 0);
         REQUIRE(len == PUSH_HEADER_SIZE + strlen(plaintext) + 1 + PUSH_TAG_SIZE);
-        REQUIRE(push_base64url_encode(body, len, &got) == 0);
+        REQUIRE(base64url_encode(body, len, &got) == 0);
         if (!streq(got, expected)) {
                 fprintf(stderr, "got      %s\nexpected %s\n", got, expected);
                 tests_failed++;
@@ -81,12 +81,12 @@ static void test_points_and_base64url(void) {
         ua[0] = 0x02; /* compressed: not what a subscription holds */
         REQUIRE(push_p256_check_point(ua) == -EINVAL);
 
-        REQUIRE(push_base64url_decode("BTBZMqHH6r4Tts7J_aSIgg==", b, sizeof b) == 0);
-        REQUIRE(push_base64url_decode("BTBZMqHH6r4Tts7J_aSI", b, sizeof b) == -EMSGSIZE);
-        REQUIRE(push_base64url_decode("BTBZMqHH6r4Tts7J_aSIggAA", b, sizeof b) == -EMSGSIZE);
-        REQUIRE(push_base64url_decode("BTBZMqHH6r4Tts7J/aSIgg", b, sizeof b) == -EINVAL);
-        REQUIRE(push_base64url_decode("BTBZMqHH6r4Tts7J_aSIgh", b, sizeof b) == -EINVAL);
-        REQUIRE(push_base64url_decode("", b, 0) == 0);
+        REQUIRE(base64url_decode("BTBZMqHH6r4Tts7J_aSIgg==", b, sizeof b) == 0);
+        REQUIRE(base64url_decode("BTBZMqHH6r4Tts7J_aSI", b, sizeof b) == -EMSGSIZE);
+        REQUIRE(base64url_decode("BTBZMqHH6r4Tts7J_aSIggAA", b, sizeof b) == -EMSGSIZE);
+        REQUIRE(base64url_decode("BTBZMqHH6r4Tts7J/aSIgg", b, sizeof b) == -EINVAL);
+        REQUIRE(base64url_decode("BTBZMqHH6r4Tts7J_aSIgh", b, sizeof b) == -EINVAL);
+        REQUIRE(base64url_decode("", b, 0) == 0);
 
         uint8_t zero[32] = {};
         uint8_t pub[65];
@@ -115,14 +115,14 @@ static void test_vapid_jwt_verifies(void) {
         uint8_t hbuf[256], cbuf[256];
         size_t hl = strlen(header) * 3 / 4, cl = strlen(claims) * 3 / 4;
         REQUIRE(hl < sizeof hbuf && cl < sizeof cbuf);
-        REQUIRE(push_base64url_decode(header, hbuf, hl) == 0);
-        REQUIRE(push_base64url_decode(claims, cbuf, cl) == 0);
+        REQUIRE(base64url_decode(header, hbuf, hl) == 0);
+        REQUIRE(base64url_decode(claims, cbuf, cl) == 0);
         hbuf[hl] = cbuf[cl] = 0;
         REQUIRE(streq((char *) hbuf, "{\"typ\":\"JWT\",\"alg\":\"ES256\"}"));
         REQUIRE(streq((char *) cbuf, "{\"aud\":\"https://push.example.net:8443\",\"exp\":1700000000,"
                                        "\"sub\":\"mailto:oly@host\"}"));
 
-        REQUIRE(push_base64url_decode(dot2 + 1, sig, sizeof sig) == 0);
+        REQUIRE(base64url_decode(dot2 + 1, sig, sizeof sig) == 0);
         sha256_init(&sha);
         sha256_update(&sha, (size_t) (dot2 - jwt), (const uint8_t *) jwt);
         sha256_digest(&sha, sizeof digest, digest);
