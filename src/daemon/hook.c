@@ -13,7 +13,7 @@
 
 extern char **environ;
 
-typedef struct Hook {
+struct Hook {
         Manager *manager;
         struct Hook *next, *prev;
         pid_t pid;
@@ -21,19 +21,16 @@ typedef struct Hook {
         sd_event_source *child, *out, *timer;
         Buf output;
         char *session_id;
-} Hook;
-
-static Hook *hooks;
-static unsigned n_hooks;
+};
 
 static void hook_free(Hook *h) {
         if (h->prev)
                 h->prev->next = h->next;
         else
-                hooks = h->next;
+                h->manager->hooks = h->next;
         if (h->next)
                 h->next->prev = h->prev;
-        n_hooks--;
+        h->manager->n_hooks--;
         sd_event_source_disable_unref(h->child);
         sd_event_source_disable_unref(h->out);
         sd_event_source_disable_unref(h->timer);
@@ -152,8 +149,8 @@ int hook_run(Manager *m, const HookEvent *e) {
 
         if (!argv_tmpl)
                 return 0;
-        if (n_hooks >= HOOKS_RUNNING_MAX) {
-                log_warning("%u notification hooks are still running; not running one for %s.", n_hooks, e->id);
+        if (m->n_hooks >= HOOKS_RUNNING_MAX) {
+                log_warning("%u notification hooks are still running; not running one for %s.", m->n_hooks, e->id);
                 return -EBUSY;
         }
 
@@ -215,11 +212,11 @@ int hook_run(Manager *m, const HookEvent *e) {
         h->out_fd = TAKE_FD(pipefd[0]);
         h->output.max = HOOK_OUTPUT_MAX;
         h->session_id = strdup(e->id);
-        h->next = hooks;
-        if (hooks)
-                hooks->prev = h;
-        hooks = h;
-        n_hooks++;
+        h->next = m->hooks;
+        if (m->hooks)
+                m->hooks->prev = h;
+        m->hooks = h;
+        m->n_hooks++;
         (void) fcntl(h->out_fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_child(m->event, &h->child, pid, WEXITED, on_hook_exit, h);
         if (r < 0) {
@@ -250,8 +247,8 @@ finish:
 }
 
 void hooks_kill_all(Manager *m) {
-        while (hooks) {
-                (void) kill(-hooks->pid, SIGKILL);
-                hook_free(hooks);
+        while (m->hooks) {
+                (void) kill(-m->hooks->pid, SIGKILL);
+                hook_free(m->hooks);
         }
 }

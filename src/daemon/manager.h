@@ -11,6 +11,8 @@
 
 typedef struct Session Session;
 typedef struct BusClient BusClient;
+typedef struct Hook Hook;
+typedef struct Push Push;
 
 #define MANAGER_SESSION_BUCKETS 1024
 
@@ -48,6 +50,12 @@ typedef struct Manager {
         Session *buckets[MANAGER_SESSION_BUCKETS];
         unsigned n_sessions, n_active;
         unsigned n_lingering; /* ended sessions whose stopped processes still await SIGKILL */
+
+        /* Helper processes running for notifications: notification_hook runs and oly-push children. */
+        Hook *hooks;
+        unsigned n_hooks;
+        Push *pushes;
+        unsigned n_pushes;
 
         bool shutting_down;
         sd_bus_message **shutdown_waiters;

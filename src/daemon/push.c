@@ -20,7 +20,7 @@ extern char **environ;
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
-typedef struct Push {
+struct Push {
         Manager *manager;
         struct Push *next, *prev;
         pid_t pid;
@@ -28,19 +28,16 @@ typedef struct Push {
         sd_event_source *child, *timer;
         char *session_id;
         bool timed_out;
-} Push;
-
-static Push *pushes;
-static unsigned n_pushes;
+};
 
 static void push_free(Push *p) {
         if (p->prev)
                 p->prev->next = p->next;
         else
-                pushes = p->next;
+                p->manager->pushes = p->next;
         if (p->next)
                 p->next->prev = p->prev;
-        n_pushes--;
+        p->manager->n_pushes--;
         sd_event_source_disable_unref(p->child);
         sd_event_source_disable_unref(p->timer);
         safe_close(p->out_fd);
@@ -280,8 +277,8 @@ int push_notify(Manager *m, const HookEvent *e) {
                 return log_warning_errno(r, "Failed to list push subscriptions: %m");
         if (json_object_array_length(subs) == 0)
                 return 0;
-        if (n_pushes >= PUSH_RUNNING_MAX) {
-                log_warning("%u web pushes are still being sent; not sending one for %s.", n_pushes, e->id);
+        if (m->n_pushes >= PUSH_RUNNING_MAX) {
+                log_warning("%u web pushes are still being sent; not sending one for %s.", m->n_pushes, e->id);
                 return -EBUSY;
         }
 
@@ -311,11 +308,11 @@ int push_notify(Manager *m, const HookEvent *e) {
         p->manager = m;
         p->pid = pid;
         p->out_fd = TAKE_FD(out_fd);
-        p->next = pushes;
-        if (pushes)
-                pushes->prev = p;
-        pushes = p;
-        n_pushes++;
+        p->next = m->pushes;
+        if (m->pushes)
+                m->pushes->prev = p;
+        m->pushes = p;
+        m->n_pushes++;
         r = sd_event_add_child(m->event, &p->child, pid, WEXITED, on_push_exit, p);
         if (r < 0) {
                 (void) kill(-pid, SIGKILL);
@@ -331,8 +328,8 @@ int push_notify(Manager *m, const HookEvent *e) {
 }
 
 void push_kill_all(Manager *m) {
-        while (pushes) {
-                (void) kill(-pushes->pid, SIGKILL);
-                push_free(pushes);
+        while (m->pushes) {
+                (void) kill(-m->pushes->pid, SIGKILL);
+                push_free(m->pushes);
         }
 }
