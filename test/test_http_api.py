@@ -781,3 +781,12 @@ def test_same_origin_state_change_allowed(oly_http, api):
     r = api.post("/api/sessions", json={"command": ["true"]}, headers={"Origin": oly_http.http_url})
     assert r.status_code == 201, describe(r)
 
+
+
+def test_health_answers_head_for_monitors(oly_http):
+    """Monitoring probes often send HEAD: same status and headers as GET, no body."""
+    r = requests.head(oly_http.http_url + "/api/health", timeout=10)
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["Content-Type"].startswith("application/json")
+    r = requests.post(oly_http.http_url + "/api/health", timeout=10)
+    assert r.status_code == 405

@@ -983,7 +983,7 @@ void http_api_dispatch(HttpRequest *req) {
                 return streq(path, "auth/login") ? http_auth_login(req) : http_auth_logout(req);
         }
         if (streq(path, "health"))
-                return http_respond_error(req, 405, NULL, "use GET for /api/health");
+                return http_respond_error(req, 405, NULL, "use GET or HEAD for /api/health");
 
         for (size_t i = 0; i < ELEMENTSOF(routes); i++) {
                 if (!route_match(routes[i].pattern, path, req->id, sizeof req->id))

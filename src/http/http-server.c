@@ -233,7 +233,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         if (!req) {
                 const char *cl;
 
-                if (streq(url, "/api/health") && streq(method, "GET")) {
+                if (streq(url, "/api/health") && (streq(method, "GET") || streq(method, "HEAD"))) {
                         *req_cls = &health_marker;
                         return MHD_YES;
                 }
