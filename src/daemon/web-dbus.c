@@ -47,6 +47,10 @@ static int method_get_password_hash(sd_bus_message *msg, void *userdata, sd_bus_
         return sd_bus_reply_method_return(msg, "s", hash ?: "");
 }
 
+static int emit_password_set(sd_bus *bus, void *userdata) {
+        return sd_bus_emit_properties_changed(bus, OLY_MANAGER_PATH, OLY_WEB_IFACE, "PasswordSet", NULL);
+}
+
 static int method_set_password_hash(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *hash;
@@ -62,8 +66,8 @@ static int method_set_password_hash(sd_bus_message *msg, void *userdata, sd_bus_
         if (r < 0)
                 return web_error(error, r, "Failed to store the web password");
         log_info("The web password was set; every earlier web login is revoked.");
-        (void) sd_bus_emit_properties_changed(sd_bus_message_get_bus(msg), OLY_MANAGER_PATH, OLY_WEB_IFACE,
-                                              "PasswordSet", NULL);
+        /* Every client hears it (oly-http drops the logins it validated). */
+        manager_emit(m, emit_password_set, NULL);
         return sd_bus_reply_method_return(msg, NULL);
 }
 

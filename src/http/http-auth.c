@@ -61,6 +61,10 @@ void http_tokens_forget(HttpTokenCache *c, const char *digest) {
                 *e = (TokenEntry) {};
 }
 
+void http_tokens_forget_all(HttpTokenCache *c) {
+        explicit_bzero(c, sizeof *c);
+}
+
 static bool is_base64url(char c) {
         return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }

@@ -14,6 +14,8 @@ HttpTokenCache *http_tokens_free(HttpTokenCache *c);
 bool http_tokens_valid(HttpTokenCache *c, const char *digest, usec_t now);
 void http_tokens_remember(HttpTokenCache *c, const char *digest, usec_t expires_at, usec_t now);
 void http_tokens_forget(HttpTokenCache *c, const char *digest);
+/* A new password revoked every login: nothing validated before is trusted any more. */
+void http_tokens_forget_all(HttpTokenCache *c);
 
 /* The lowercase hex SHA-256 of a well-formed token (43 characters of base64url); -EINVAL otherwise. */
 int http_token_digest(const char *token, char ret[static HTTP_DIGEST_STRLEN + 1]);

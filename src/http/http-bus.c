@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "bus-util.h"
+#include "http-auth.h"
 #include "http-bus.h"
 #include "http-def.h"
 #include "http-sse.h"
@@ -30,6 +31,18 @@ static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_
         return 0;
 }
 
+/* The daemon announces a new password (which revokes every login) as a change of Web.PasswordSet. */
+static int on_web_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        HttpServer *s = userdata;
+        const char *iface;
+
+        if (sd_bus_message_read(m, "s", &iface) < 0 || !streq(iface, OLY_WEB_IFACE))
+                return 0;
+        http_tokens_forget_all(s->tokens);
+        log_info("The web password changed: every earlier login is revoked.");
+        return 0;
+}
+
 static int try_connect(HttpServer *s) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         int r;
@@ -39,6 +52,10 @@ static int try_connect(HttpServer *s) {
                 return r;
         r = sd_bus_match_signal(bus, NULL, "org.freedesktop.DBus.Local", "/org/freedesktop/DBus/Local",
                                 "org.freedesktop.DBus.Local", "Disconnected", on_disconnected, s);
+        if (r < 0)
+                return r;
+        r = sd_bus_match_signal(bus, NULL, NULL, OLY_MANAGER_PATH, "org.freedesktop.DBus.Properties",
+                                "PropertiesChanged", on_web_properties_changed, s);
         if (r < 0)
                 return r;
         r = sd_bus_attach_event(bus, s->event, SD_EVENT_PRIORITY_NORMAL);
