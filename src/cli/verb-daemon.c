@@ -97,6 +97,24 @@ static int bind_bus_socket(const char *path, int *ret) {
         return 0;
 }
 
+/* With stdin, stdout or stderr closed, the next fd opened would take its number, and the detached child's
+ * dup2() onto 0..2 would then overwrite a socket meant for the daemon (or the daemon would start without
+ * stdio): /dev/null fills the gaps before anything else is opened. */
+static int daemon_ensure_stdio(void) {
+        for (int i = STDIN_FILENO; i <= STDERR_FILENO; i++) {
+                if (fcntl(i, F_GETFD) >= 0 || errno != EBADF)
+                        continue;
+                int fd = open("/dev/null", O_RDWR); /* the lowest free number: i */
+                if (fd < 0)
+                        return -errno;
+                if (fd != i) {
+                        safe_close(fd);
+                        return -EBADF;
+                }
+        }
+        return 0;
+}
+
 /* What 'oly daemon start' hands the daemon, as systemd would: fds from 3 on, with names. */
 typedef struct PassedFds {
         int fd[3];
@@ -274,6 +292,9 @@ static int daemon_start(int argc, char *argv[]) {
                 return usage_error("daemon start", "--no-auth cannot be combined with a password option.");
         if (no_auth_ack && !no_auth)
                 return usage_error("daemon start", "--i-understand-no-auth-risk only goes with --no-auth.");
+        r = daemon_ensure_stdio();
+        if (r < 0)
+                return cli_error("cannot open /dev/null for a closed stdin, stdout or stderr: %s", strerror(-r));
 
         r = oly_state_dir(&state);
         if (r < 0)

@@ -60,6 +60,7 @@ int web_password_from_file(const char *path, char **ret) {
         if (r < 0)
                 return cli_error("cannot read the password file %s: %s", path, strerror(-r)), r;
         text[strcspn(text, "\r\n")] = 0;
+        explicit_bzero(text + strlen(text), len - strlen(text)); /* erase_and_free() stops at the first NUL */
         if (strlen(text) == 0)
                 return cli_error("%s: the password file's first line is empty.", path), -EINVAL;
         r = check_password(text);
@@ -69,12 +70,22 @@ int web_password_from_file(const char *path, char **ret) {
         return 0;
 }
 
-/* One line from the terminal with echo off; the terminal is restored on every path, also ^C. */
+static volatile sig_atomic_t hidden_signal;
+
+static void on_hidden_signal(int sig) {
+        hidden_signal = sig;
+}
+
+/* One line from the terminal with echo off; the terminal is restored on every path, also ^C: a signal that
+ * would end us interrupts the read (no SA_RESTART), the terminal and the handlers are put back, and the
+ * signal is raised again. */
 static int read_hidden(int fd, const char *prompt, char **ret) {
+        static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+        struct sigaction sa = { .sa_handler = on_hidden_signal }, saved[ELEMENTSOF(signals)];
         struct termios old, raw;
         char buf[WEB_PASSWORD_MAX + 2];
         size_t n = 0;
-        int r = 0;
+        int r = 0, sig;
 
         if (tcgetattr(fd, &old) < 0)
                 return -errno;
@@ -82,13 +93,23 @@ static int read_hidden(int fd, const char *prompt, char **ret) {
         raw.c_lflag &= ~(tcflag_t) ECHO;
         raw.c_lflag |= ECHONL;
         (void) !write(fd, prompt, strlen(prompt));
-        if (tcsetattr(fd, TCSAFLUSH, &raw) < 0)
-                return -errno;
+        hidden_signal = 0;
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                (void) sigaction(signals[i], &sa, &saved[i]);
+        if (tcsetattr(fd, TCSAFLUSH, &raw) < 0) {
+                r = -errno;
+                goto restore;
+        }
         for (;;) {
                 char c;
+                if (hidden_signal) {
+                        r = -EINTR;
+                        break;
+                }
                 ssize_t k = read(fd, &c, 1);
                 if (k < 0 && errno == EINTR)
-                        continue;
+                        continue; /* and see whether it was one of ours */
                 if (k <= 0) {
                         r = k < 0 ? -errno : -EPIPE;
                         break;
@@ -106,6 +127,12 @@ static int read_hidden(int fd, const char *prompt, char **ret) {
                         r = -ENOMEM;
         }
         explicit_bzero(buf, sizeof buf);
+restore:
+        sig = hidden_signal;
+        for (size_t i = 0; i < ELEMENTSOF(signals); i++)
+                (void) sigaction(signals[i], &saved[i], NULL);
+        if (sig != 0)
+                (void) raise(sig); /* with the handler it had before: normally, we end here */
         return r;
 }
 

@@ -294,7 +294,9 @@ int push_notify(Manager *m, const HookEvent *e) {
                 return log_oom();
 
         char *argv[] = { binary, NULL };
-        r = spawn_in_own_group(binary, argv, env, in_fd, out_fd, -EBADF, &pid);
+        /* Its diagnostics (a bad OLY_PUSH_CA_FILE, say) go to our log; in the results they would be dropped
+         * as lines that are not JSON. */
+        r = spawn_in_own_group(binary, argv, env, in_fd, out_fd, STDERR_FILENO, &pid);
         if (r < 0)
                 return log_warning_errno(r, "Failed to run %s for %s: %m", binary, e->id);
 

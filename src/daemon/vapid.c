@@ -61,8 +61,10 @@ static int vapid_generate(char **ret_public, char **ret_private) {
         datum_wipe(&x);
         datum_wipe(&y);
         datum_wipe(&k);
-        if (r < 0)
+        if (r < 0) {
+                explicit_bzero(priv, sizeof priv);
                 return r;
+        }
         _cleanup_free_ char *p = NULL;
         char *s = NULL;
         r = base64url_encode(pub, sizeof pub, &p);
@@ -80,7 +82,8 @@ static int vapid_generate(char **ret_public, char **ret_private) {
 
 int vapid_ensure_keys(OlyConfig *c, const char *config_path) {
         _cleanup_(json_object_putp) json_object *root = NULL;
-        _cleanup_free_ char *text = NULL, *pub = NULL, *priv = NULL;
+        _cleanup_free_ char *text = NULL, *pub = NULL;
+        _cleanup_erase_free_ char *priv = NULL;
         size_t len;
         int r;
 
@@ -109,7 +112,11 @@ int vapid_ensure_keys(OlyConfig *c, const char *config_path) {
         const char *out = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                        JSON_C_TO_STRING_NOSLASHESCAPE);
         _cleanup_free_ char *data = NULL;
-        if (asprintf(&data, "%s\n", out) < 0)
+        if (!out)
+                return log_oom();
+        r = asprintf(&data, "%s\n", out);
+        explicit_bzero((char *) out, strlen(out)); /* json-c's buffer holds the private key */
+        if (r < 0)
                 return log_oom();
         r = write_file_atomic(config_path, data, strlen(data));
         explicit_bzero(data, strlen(data));

@@ -43,7 +43,9 @@ typedef struct Url {
         char host[256];  /* without brackets */
         char port[8];
         char origin[320]; /* scheme://host[:port], the VAPID audience */
-        const char *path;
+        const char *path; /* the request target: path and query, without the fragment (RFC 9112 §3.2) */
+        int path_len;
+        bool path_slash;  /* "/" goes before it: the URL has a query but no path */
         char host_header[270];
 } Url;
 
@@ -99,7 +101,9 @@ static int url_parse(const char *s, Url *u) {
         snprintf(u->host_header, sizeof u->host_header, "%s%s%s%s%s", v6 ? "[" : "", u->host, v6 ? "]" : "",
                  default_port ? "" : ":", default_port ? "" : u->port);
         snprintf(u->origin, sizeof u->origin, "https://%s", u->host_header);
-        u->path = *end == '/' ? end : NULL;
+        u->path = end;
+        u->path_len = (int) strcspn(end, "#");
+        u->path_slash = *end != '/';
         return 0;
 }
 
@@ -305,7 +309,7 @@ static int send_one(const Job *job, const char *endpoint, const char *p256dh, co
         if (r < 0)
                 FAIL(r, "cannot sign the VAPID token: %s", strerror(-r));
         if (asprintf(&head,
-                     "POST %s HTTP/1.1\r\n"
+                     "POST %s%.*s HTTP/1.1\r\n"
                      "Host: %s\r\n"
                      "Authorization: vapid t=%s, k=%s\r\n"
                      "Content-Encoding: aes128gcm\r\n"
@@ -315,7 +319,7 @@ static int send_one(const Job *job, const char *endpoint, const char *p256dh, co
                      "Content-Length: %zu\r\n"
                      "Connection: close\r\n"
                      "\r\n",
-                     u.path ? u.path : "/", u.host_header, jwt, job->vapid_public, job->ttl, job->urgency,
+                     u.path_slash ? "/" : "", u.path_len, u.path, u.host_header, jwt, job->vapid_public, job->ttl, job->urgency,
                      body_len) < 0) {
                 head = NULL;
                 return -ENOMEM;
