@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Web push: one oly-push child per notification, with the job in a memfd on its stdin and its results in
- * a memfd on its stdout, read back when it exits (or is killed at PUSH_TIMEOUT_USEC). */
+ * a memfd on its stdout, read back when it exits (or is killed at its timeout, see push.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -28,6 +28,7 @@ struct Push {
         sd_event_source *child, *timer;
         char *session_id;
         bool timed_out;
+        usec_t timeout;
 };
 
 static void push_free(Push *p) {
@@ -232,7 +233,7 @@ static int on_push_exit(sd_event_source *src, const siginfo_t *si, void *userdat
 static int on_push_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
         Push *p = userdata;
         log_warning("oly-push for %s did not finish within %us; killing it.", p->session_id,
-                    (unsigned) (PUSH_TIMEOUT_USEC / USEC_PER_SEC));
+                    (unsigned) (p->timeout / USEC_PER_SEC));
         p->timed_out = true;
         (void) kill(-p->pid, SIGKILL);
         p->timer = sd_event_source_disable_unref(p->timer);
@@ -322,7 +323,10 @@ int push_notify(Manager *m, const HookEvent *e) {
                 push_free(p);
                 return log_warning_errno(r, "Failed to watch oly-push for %s: %m", e->id);
         }
-        (void) sd_event_add_time_relative(m->event, &p->timer, CLOCK_MONOTONIC, PUSH_TIMEOUT_USEC,
+        p->timeout = MIN(PUSH_TIMEOUT_BASE_USEC + (usec_t) json_object_array_length(subs) *
+                                                           OLY_PUSH_REQUEST_TIMEOUT_SEC * USEC_PER_SEC,
+                         PUSH_TIMEOUT_MAX_USEC);
+        (void) sd_event_add_time_relative(m->event, &p->timer, CLOCK_MONOTONIC, p->timeout,
                                           10 * USEC_PER_MSEC, on_push_timeout, p);
         log_debug("Sending web push for %s to %zu subscription(s) (oly-push pid %d).", e->id,
                   json_object_array_length(subs), (int) pid);

@@ -8,7 +8,11 @@
 #include "manager.h"
 
 #define PUSH_RUNNING_MAX 4                     /* oly-push children alive at once; beyond, a push is skipped */
-#define PUSH_TIMEOUT_USEC (60 * USEC_PER_SEC)  /* an oly-push child is killed after this */
+/* An oly-push child is killed after PUSH_TIMEOUT_BASE_USEC plus one request deadline per subscription
+ * (they are sent one after another, so unreachable endpoints must not starve the later ones), at most
+ * PUSH_TIMEOUT_MAX_USEC. */
+#define PUSH_TIMEOUT_BASE_USEC (20 * USEC_PER_SEC)
+#define PUSH_TIMEOUT_MAX_USEC (600 * USEC_PER_SEC)
 #define PUSH_TTL_SEC 86400                     /* how long a push service keeps an undelivered message */
 #define PUSH_RESULTS_MAX (4u * 1024 * 1024)    /* bytes of oly-push's results read back */
 #define PUSH_FAILURES_LOGGED_MAX 8             /* failed subscriptions logged one per line per push */

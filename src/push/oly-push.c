@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "oly-def.h"
 #include "macro.h"
 #include "push-crypto.h"
 
@@ -24,7 +25,7 @@
 #define PUSH_SUBSCRIPTIONS_MAX 4096u           /* subscriptions in one job */
 #define PUSH_ENDPOINT_MAX 2048u                /* bytes of an endpoint URL */
 #define PUSH_SUBJECT_MAX 1024u                 /* bytes of the VAPID subject */
-#define PUSH_REQUEST_TIMEOUT_MS 10000          /* per subscription: connect, handshake, request, status */
+#define PUSH_REQUEST_TIMEOUT_MS (OLY_PUSH_REQUEST_TIMEOUT_SEC * 1000) /* per subscription */
 #define PUSH_RESPONSE_HEAD_MAX 16384u          /* bytes of the response read (status line and headers) */
 #define PUSH_TTL_MAX (28u * 24 * 3600)         /* seconds */
 #define PUSH_JWT_LIFETIME_SEC (12 * 3600)      /* RFC 8292: at most 24 h */

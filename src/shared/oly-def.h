@@ -59,6 +59,8 @@
 /* Bytes of a push message's payload: one 4096-byte aes128gcm record (RFC 8291) less its 86-byte header,
  * the padding delimiter and the 16-byte tag (src/push/push-crypto.h checks the arithmetic). */
 #define OLY_PUSH_PAYLOAD_MAX 3993
+/* One push (connect, TLS, request, status line) gets this long; oly-push sends them one after another. */
+#define OLY_PUSH_REQUEST_TIMEOUT_SEC 10
 
 /* The largest terminal a session may have: libvterm allocates rows × cols cells, twice. */
 #define OLY_ROWS_MAX 500
