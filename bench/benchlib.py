@@ -75,12 +75,12 @@ def descendants_many(roots):
         pp = proc_ppid(p)
         if pp is not None:
             kids.setdefault(pp, []).append(p)
-    out, todo = [], list(roots)
-    while todo:
-        p = todo.pop()
+    out, stack = [], list(roots)
+    while stack:
+        p = stack.pop()
         for c in kids.get(p, []):
             out.append(c)
-            todo.append(c)
+            stack.append(c)
     return out
 
 

@@ -4,7 +4,7 @@
 for a person (positives), false alarms on programs that do not (negatives), and detection latency.
 
 Every program runs in a session of a private oly daemon (its own state and runtime dirs under
-/tmp/ob-prompt-XXXX, see benchlib.Run). A raw D-Bus connection (test/minidbus.py) collects the
+/tmp/ob-prompt-*, see benchlib.Run). A raw D-Bus connection (test/minidbus.py) collects the
 daemon's InputNeeded signals.
 
   positives   run one at a time; detected = an InputNeeded signal within the window (default 10 s).
