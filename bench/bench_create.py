@@ -19,14 +19,11 @@ Usage: /usr/bin/python3 bench/bench_create.py [--sessions 100] [--rounds 5] [--n
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 sys.dont_write_bytecode = True  # nothing but our own files under bench/
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib as B  # noqa: E402
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def count_oly(d, n):
@@ -35,18 +32,6 @@ def count_oly(d, n):
         return len(json.loads(r.stdout))
     except ValueError:
         return -1
-
-
-def build_client(run):
-    exe = os.path.join(run.dir, "create-client")
-    try:
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libsystemd"], stdout=subprocess.PIPE,
-                               text=True, check=True).stdout.split()
-        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "create-client.c"), *flags], check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        B.log(f"bench: cannot build create-client ({e}); skipping the daemon-side measurement")
-        return None
-    return exe
 
 
 def main():
@@ -122,7 +107,7 @@ def main():
 
     client = {}
     if not a.no_client:
-        exe = build_client(run)
+        exe = B.build_c_client(run, "create-client")
         if exe:
             for mode, args in (("one connection", [str(n)]), ("connection per call", ["-c", str(n)])):
                 res = []

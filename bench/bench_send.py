@@ -37,7 +37,6 @@ import json
 import os
 import socket
 import struct
-import subprocess
 import sys
 import time
 
@@ -198,18 +197,6 @@ def fmt_us(x):
     return f"{x * 1e6:.0f} µs" if x < 1e-3 else f"{x * 1e3:.2f} ms"
 
 
-def build_send_client(run):
-    exe = os.path.join(run.dir, "send-client")
-    try:
-        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libsystemd"], stdout=subprocess.PIPE,
-                               text=True, check=True).stdout.split()
-        subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "send-client.c"), *flags], check=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        B.log(f"bench: cannot build send-client ({e}); skipping the daemon-side measurement")
-        return None
-    return exe
-
-
 def daemon_side(run, daemon, n):
     """SendInput and Ping round trips from C on one connection (bench/send-client.c), to a session
     that swallows its input (nothing echoed); and what a process costs: hyperfine of /bin/true,
@@ -218,7 +205,7 @@ def daemon_side(run, daemon, n):
     sid = daemon.oly("start", "--detach", "sh", "-c", "stty raw -echo; exec cat >/dev/null").stdout.strip().splitlines()[-1]
     try:
         time.sleep(0.3)
-        exe = build_send_client(run)
+        exe = B.build_c_client(run, "send-client")
         if exe:
             r = run.run([exe, sid, str(n)], env=daemon.env, check=False)
             if r.returncode == 0:

@@ -543,3 +543,17 @@ def versions():
 
 def ms(x):
     return f"{x * 1000:.1f} ms"
+
+
+def build_c_client(run, name, what="the daemon-side measurement"):
+    """Compiles bench/NAME.c (a small sd-bus client) into the run's folder; None (logged) if it cannot."""
+    exe = os.path.join(run.dir, name)
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".c")
+    try:
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "libsystemd"], stdout=subprocess.PIPE,
+                               text=True, check=True).stdout.split()
+        subprocess.run(["cc", "-O2", "-o", exe, src, *flags], check=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        log(f"bench: cannot build {name} ({e}); skipping {what}")
+        return None
+    return exe
