@@ -126,20 +126,19 @@ static bool query_uint(HttpRequest *req, const char *key, uint64_t min, uint64_t
 
 /* Responds with the Session struct in reply (status 200 or 201). */
 static void respond_session(HttpRequest *req, sd_bus_message *reply, unsigned status) {
-        json_object *o = NULL;
-        if (http_session_read(reply, &o, NULL) <= 0)
+        _cleanup_(buf_free) Buf body = {};
+        struct MHD_Response *r;
+        const char *id;
+
+        if (http_json_put_session(&body, reply, &id, NULL) <= 0)
                 return http_respond_error(req, 500, NULL, "bad reply from the daemon");
-        if (status == 201) {
+        r = http_response_json_buf(&body);
+        if (r && status == 201) {
                 char loc[128];
-                struct MHD_Response *r;
-                snprintf(loc, sizeof loc, "/api/sessions/%s", json_object_get_string(json_object_object_get(o, "id")));
-                r = http_response_json(o);
-                json_object_put(o);
-                if (r)
-                        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
-                return http_request_respond(req, 201, r);
+                snprintf(loc, sizeof loc, "/api/sessions/%s", id);
+                (void) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, loc);
         }
-        http_respond_json(req, status, o);
+        http_request_respond(req, status, r);
 }
 
 static void on_session(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
@@ -267,12 +266,8 @@ static void on_list(HttpRequest *req, sd_bus_message *reply, const sd_bus_error 
                 r = buf_put(&body, "}", 1);
         if (r < 0)
                 return http_request_respond(req, 500, NULL);
-        resp = MHD_create_response_from_buffer(body.len, body.data, MHD_RESPMEM_MUST_FREE);
-        if (!resp)
-                return http_request_respond(req, 500, NULL);
-        body = (Buf) {}; /* the response owns it */
-        (void) MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        http_request_respond(req, 200, resp);
+        resp = http_response_json_buf(&body);
+        http_request_respond(req, resp ? 200 : 500, resp);
 }
 
 static void sessions_list(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "base64url.h"
 #include "http-auth.h"
 #include "http-response.h"
 #include "http-worker.h"
@@ -90,25 +91,20 @@ int http_token_digest(const char *token, char ret[static HTTP_DIGEST_STRLEN + 1]
 
 /* 32 random bytes as 43 characters of unpadded base64url. */
 static int token_new(char ret[static HTTP_TOKEN_STRLEN + 1]) {
-        static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        uint8_t b[HTTP_TOKEN_BYTES + 1] = {};
-        size_t k = 0;
+        uint8_t b[HTTP_TOKEN_BYTES];
+        _cleanup_(erase_and_freep) char *s = NULL;
+        int r;
 
-        if (getrandom(b, HTTP_TOKEN_BYTES, 0) != (ssize_t) HTTP_TOKEN_BYTES)
+        if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b)
                 return -errno ?: -EIO;
-        for (size_t i = 0; i < HTTP_TOKEN_BYTES; i += 3) {
-                uint32_t v = (uint32_t) b[i] << 16 | (uint32_t) b[i + 1] << 8 | (i + 2 < HTTP_TOKEN_BYTES ? b[i + 2] : 0);
-                size_t left = HTTP_TOKEN_BYTES - i;
-                ret[k++] = alphabet[(v >> 18) & 63];
-                ret[k++] = alphabet[(v >> 12) & 63];
-                if (left > 1)
-                        ret[k++] = alphabet[(v >> 6) & 63];
-                if (left > 2)
-                        ret[k++] = alphabet[v & 63];
-        }
-        ret[k] = 0;
+        r = base64url_encode(b, sizeof b, &s);
         explicit_bzero(b, sizeof b);
-        return k == HTTP_TOKEN_STRLEN ? 0 : -EINVAL;
+        if (r < 0)
+                return r;
+        if (strlen(s) != HTTP_TOKEN_STRLEN)
+                return -EINVAL;
+        memcpy(ret, s, HTTP_TOKEN_STRLEN + 1);
+        return 0;
 }
 
 bool http_auth_origin_matches(const char *origin, const char *host) {

@@ -29,33 +29,36 @@ static const char *trim(const char *s, const char *e, size_t *ret_len) {
         return s;
 }
 
+/* The next sep-separated item of [*p, e), trimmed; *p moves past it and its separator. */
+static const char *next_item(const char **p, const char *e, char sep, size_t *ret_len) {
+        const char *c = memchr(*p, sep, (size_t) (e - *p));
+        const char *w = trim(*p, c ?: e, ret_len);
+
+        *p = c ? c + 1 : e;
+        return w;
+}
+
 /* Whether the comma-separated list value contains token (case-insensitive). */
 static bool list_has(const char *v, size_t len, const char *token) {
         size_t tl = strlen(token);
-        const char *e = v + len;
-        while (v < e) {
-                const char *c = memchr(v, ',', (size_t) (e - v));
+        for (const char *e = v + len; v < e;) {
                 size_t n;
-                const char *w = trim(v, c ?: e, &n);
+                const char *w = next_item(&v, e, ',', &n);
                 if (n == tl && strncasecmp(w, token, tl) == 0)
                         return true;
-                v = c ? c + 1 : e;
         }
         return false;
 }
 
 bool http_head_cookie(const char *cookies, size_t len, const char *name, char *ret, size_t size) {
         size_t nl = strlen(name);
-        const char *e = cookies + len;
-        while (cookies < e) {
-                const char *c = memchr(cookies, ';', (size_t) (e - cookies));
+        for (const char *e = cookies + len; cookies < e;) {
                 size_t n;
-                const char *w = trim(cookies, c ?: e, &n);
+                const char *w = next_item(&cookies, e, ';', &n);
                 if (n > nl && w[nl] == '=' && strncmp(w, name, nl) == 0) {
                         copy_field(ret, size, w + nl + 1, n - nl - 1);
                         return true;
                 }
-                cookies = c ? c + 1 : e;
         }
         return false;
 }
@@ -79,16 +82,13 @@ static bool parse_attach_target(const char *t, size_t len, HttpHead *h) {
         if ((size_t) (t + plen - slash) != strlen("/attach") || memcmp(slash, "/attach", 7) != 0)
                 return false;
         copy_field(h->id, sizeof h->id, id, (size_t) (slash - id));
-        if (q) {
-                const char *e = t + len, *p = q + 1;
-                while (p < e) {
-                        const char *amp = memchr(p, '&', (size_t) (e - p));
-                        size_t n = (size_t) ((amp ?: e) - p);
-                        if ((n == 8 && memcmp(p, "replay=1", 8) == 0) || (n == 11 && memcmp(p, "replay=true", 11) == 0))
+        if (q)
+                for (const char *e = t + len, *p = q + 1; p < e;) {
+                        size_t n;
+                        const char *w = next_item(&p, e, '&', &n);
+                        if ((n == 8 && memcmp(w, "replay=1", 8) == 0) || (n == 11 && memcmp(w, "replay=true", 11) == 0))
                                 h->replay = true;
-                        p = amp ? amp + 1 : e;
                 }
-        }
         return true;
 }
 

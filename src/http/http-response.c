@@ -59,6 +59,16 @@ const char *http_status_code_name(unsigned status) {
         }
 }
 
+struct MHD_Response *http_response_json_buf(Buf *b) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(b->len, b->data, MHD_RESPMEM_MUST_FREE);
+
+        if (!r)
+                return NULL;
+        *b = (Buf) {}; /* the response owns it */
+        (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        return r;
+}
+
 void http_respond_json(HttpRequest *req, unsigned status, json_object *o) {
         struct MHD_Response *r = o ? http_response_json(o) : NULL;
         json_object_put(o);
@@ -130,67 +140,6 @@ json_object *http_json_time(usec_t t) {
         if (t == 0 || !rfc3339_format(buf, sizeof buf, t))
                 return NULL;
         return json_object_new_string(buf);
-}
-
-int http_session_read(sd_bus_message *m, json_object **ret, uint64_t *ret_created) {
-        const char *id, *title, *command, *cwd, *status;
-        uint32_t pid;
-        int32_t exit_code;
-        uint64_t created, started, ended;
-        int input_needed, notifications;
-        _cleanup_(json_object_putp) json_object *o = NULL, *args = NULL;
-        int r;
-
-        r = sd_bus_message_enter_container(m, 'r', "sssasssuitttbb");
-        if (r <= 0)
-                return r;
-        r = sd_bus_message_read(m, "sss", &id, &title, &command);
-        if (r < 0)
-                return r;
-        args = json_object_new_array();
-        r = sd_bus_message_enter_container(m, 'a', "s");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *a;
-                r = sd_bus_message_read(m, "s", &a);
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                json_object_array_add(args, json_object_new_string(a));
-        }
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read(m, "ssuitttbb", &cwd, &status, &pid, &exit_code, &created, &started, &ended,
-                                &input_needed, &notifications);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_exit_container(m);
-        if (r < 0)
-                return r;
-
-        o = json_object_new_object();
-        if (!o || !args)
-                return -ENOMEM;
-        json_object_object_add(o, "id", json_object_new_string(id));
-        json_object_object_add(o, "title", isempty(title) ? NULL : json_object_new_string(title));
-        json_object_object_add(o, "command", json_object_new_string(command));
-        json_object_object_add(o, "args", TAKE_PTR(args));
-        json_object_object_add(o, "cwd", json_object_new_string(cwd));
-        json_object_object_add(o, "status", json_object_new_string(status));
-        json_object_object_add(o, "pid", pid > 0 ? json_object_new_int64(pid) : NULL);
-        json_object_object_add(o, "exit_code", exit_code >= 0 ? json_object_new_int(exit_code) : NULL);
-        json_object_object_add(o, "created_at", http_json_time(created));
-        json_object_object_add(o, "started_at", http_json_time(started));
-        json_object_object_add(o, "ended_at", http_json_time(ended));
-        json_object_object_add(o, "input_needed", json_object_new_boolean(input_needed));
-        json_object_object_add(o, "notifications_enabled", json_object_new_boolean(notifications));
-        *ret = TAKE_PTR(o);
-        if (ret_created)
-                *ret_created = created;
-        return 1;
 }
 
 int http_json_parse_object(const void *buf, size_t len, json_object **ret) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Building responses: JSON bodies, the one error shape, security headers, daemon errors → HTTP, and the
- * Session object read from a D-Bus message. */
+ * RFC 3339 times of the API. */
 #pragma once
 
 #include <json-c/json.h>
@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "buf.h"
 #include "http-server.h"
 #include "macro.h"
 #include "time-util.h"
@@ -19,6 +20,8 @@ static inline void json_object_putp(json_object **o) {
 
 /* A response whose body is the serialised o (o is not consumed). */
 struct MHD_Response *http_response_json(json_object *o);
+/* A JSON response that takes over b's bytes (b is left empty; on failure b is kept). */
+struct MHD_Response *http_response_json_buf(Buf *b);
 /* An error response: {"error":{"code":code,"message":message}}. */
 struct MHD_Response *http_response_error(const char *code, const char *message);
 /* The headers every response carries; api adds Cache-Control: no-store. */
@@ -36,9 +39,6 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
 /* The code name of an HTTP status for the error shape. */
 const char *http_status_code_name(unsigned status);
 
-/* Reads one Session struct (sssasssuitttbb) from m into a new JSON object. */
-/* ret_created (optional): its created_at in µs. */
-int http_session_read(sd_bus_message *m, json_object **ret, uint64_t *ret_created);
 json_object *http_json_time(usec_t t);
 
 /* Parses a request body strictly (RFC 8259, depth-bounded) into an object. -EINVAL when it is not one. */

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "http-def.h"
+#include "http-json.h"
 #include "http-response.h"
 #include "http-sse.h"
 #include "log.h"
@@ -86,14 +87,14 @@ static void wake_all(HttpSse *sse) {
 
 /* ---- The ring ---- */
 
-static void sse_push(HttpSse *sse, const char *type, json_object *data) {
-        const char *json = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+static void sse_push(HttpSse *sse, const char *type, const Buf *json) {
         uint64_t seq = sse->last_seq + 1;
         SseEvent *e = &sse->ring[seq % HTTP_SSE_RING];
         char *text;
         int n;
 
-        n = asprintf(&text, "id: %s-%" PRIu64 "\nevent: %s\ndata: %s\n\n", sse->boot, seq, type, json);
+        n = asprintf(&text, "id: %s-%" PRIu64 "\nevent: %s\ndata: %.*s\n\n", sse->boot, seq, type,
+                     (int) json->len, (const char *) json->data);
         if (n < 0) {
                 log_oom();
                 return;
@@ -227,35 +228,30 @@ static void client_start(HttpRequest *req, uint64_t next_seq, char *snapshot, si
 
 static void on_snapshot(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
         HttpSse *sse = req->server->sse;
-        _cleanup_(json_object_putp) json_object *o = NULL;
-        json_object *list, *s;
-        char *text;
-        int n, r;
+        _cleanup_(buf_free) Buf text = {};
+        size_t n;
+        int r;
 
         if (error)
                 return http_respond_bus_error(req, error);
-        o = json_object_new_object();
-        list = json_object_new_array();
-        if (!o || !list) {
-                json_object_put(list);
-                return http_request_respond(req, 500, NULL);
-        }
-        json_object_object_add(o, "sessions", list);
-        r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
+        /* The snapshot stands for everything up to the event before the ones this client will get. */
+        r = buf_printf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: {\"sessions\":[", sse->boot, req->u1 - 1);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
         while (r >= 0) {
-                r = http_session_read(reply, &s, NULL);
+                r = http_json_put_session(&text, reply, NULL, NULL);
                 if (r <= 0)
                         break;
-                json_object_array_add(list, s);
+                r = buf_put(&text, ",", 1);
         }
         if (r < 0)
                 return http_respond_error(req, 500, NULL, "bad reply from the daemon");
-        /* The snapshot stands for everything up to the event before the ones this client will get. */
-        n = asprintf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: %s\n\n", sse->boot, req->u1 - 1,
-                     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-        if (n < 0)
+        if (text.data[text.len - 1] == ',')
+                text.len--;
+        if (buf_puts(&text, "]}\n\n") < 0)
                 return http_request_respond(req, 500, NULL);
-        client_start(req, req->u1, text, (size_t) n);
+        n = text.len;
+        client_start(req, req->u1, (char *) TAKE_PTR(text.data), n);
 }
 
 /* "<boot>-<seq>" of this boot whose successors are all still in the ring: the seq to resume after. */
@@ -312,15 +308,26 @@ static SseFetch *fetch_free(SseFetch *f) {
 
 static int on_fetched(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         SseFetch *f = userdata;
-        json_object *o = NULL;
+        _cleanup_(buf_free) Buf o = {};
 
-        if (!sd_bus_message_is_method_error(m, NULL) && http_session_read(m, &o, NULL) > 0) {
+        if (!sd_bus_message_is_method_error(m, NULL) && http_json_put_session(&o, m, NULL, NULL) > 0) {
+                int r = 0;
                 if (f->trigger) {
-                        json_object_object_add(o, "trigger", json_object_new_string(f->trigger));
-                        json_object_object_add(o, "line", json_object_new_string(strempty(f->line)));
+                        o.len--; /* reopen the Session object for the notification's fields */
+                        r = buf_puts(&o, ",\"trigger\":");
+                        if (r >= 0)
+                                r = http_json_put_string(&o, f->trigger);
+                        if (r >= 0)
+                                r = buf_puts(&o, ",\"line\":");
+                        if (r >= 0)
+                                r = http_json_put_string(&o, strempty(f->line));
+                        if (r >= 0)
+                                r = buf_put(&o, "}", 1);
                 }
-                sse_push(f->sse, f->type, o);
-                json_object_put(o);
+                if (r >= 0)
+                        sse_push(f->sse, f->type, &o);
+                else
+                        log_oom();
         }
         fetch_free(f);
         return 0;
