@@ -230,6 +230,20 @@ def write_config(o, text):
     (o.state / "config.json").write_text(text)
 
 
+def daemon_start_fails(o, config):
+    """Writes config.json and checks that 'oly daemon start' refuses it: exit 1, config.json left as it
+    was, and no daemon serving afterwards. Returns the daemon's stderr."""
+    write_config(o, config)
+    before = (o.state / "config.json").read_text()
+    p = o.run("daemon", "start", "--detach", "--no-http")
+    if p.returncode == 0:
+        o.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+    assert p.returncode == 1, f"the daemon started with {config!r}"
+    assert (o.state / "config.json").read_text() == before, "config.json was rewritten"
+    assert o.run("ls").returncode == 1, "a daemon serves after all"
+    return p.stderr
+
+
 def wait_log(o, sid, needle, timeout=10):
     """Waits until the session's output.log contains needle (bytes); returns the log."""
     if isinstance(needle, str):

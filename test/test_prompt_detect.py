@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import session_path, wait_until, write_config
+from conftest import daemon_start_fails, session_path, wait_until, write_config
 from promptutil import PY, Watch, assert_waiting, busctl_str, input_needed, line, popen_wait_for_prompt, \
     prop, touch, trigger, wait_cleared, wait_for_prompt, wait_go, wait_trigger
 
@@ -161,63 +161,55 @@ def assert_never_flagged(o, sid, timeout, expect_rc, watch, poll=0.5):
     return out, err
 
 
-def test_build_printing_continuously_is_not_flagged(oly):
-    """A build printing a line every 0.1 s for 20 s. Exit 3 when it ends (the brief's 21 s timeout is too
-    close to the loop's own ~20.5 s run on a loaded machine: 60 s here; it must never return 0)."""
-    with Watch(oly) as w:
-        sid = oly.start_detached("bash", "-c", 'for i in $(seq 200); do echo "compiling unit $i"; sleep 0.1; done')
-        out, _ = assert_never_flagged(oly, sid, "60s", 3, w)
-    assert "compiling unit 200" in out
+def start_never_flagged(o, argv, timeout, expect_rc):
+    """Starts argv as a session and checks with assert_never_flagged that it is never flagged while
+    wait-for-prompt runs with that timeout; returns (sid, wait-for-prompt's stdout)."""
+    with Watch(o) as w:
+        sid = o.start_detached(*argv)
+        out, _ = assert_never_flagged(o, sid, timeout, expect_rc, w)
+    return sid, out
 
 
-def test_progress_bar_redrawn_with_cr_is_not_flagged(oly):
-    """One line redrawn with \\r, pausing longer than prompt_idle_ms between steps so that the detector
-    looks at a half-drawn bar (cursor right after "40%"), ending with a newline."""
-    script = ("for i in $(seq 0 10 100); do "
-              "printf '\\rDownloading [%-10s] %3d%%' \"$(head -c $((i / 10)) /dev/zero | tr '\\0' '#')\" $i; "
-              "sleep 0.5; done; echo")
-    with Watch(oly) as w:
-        sid = oly.start_detached("bash", "-c", script)
-        out, _ = assert_never_flagged(oly, sid, "30s", 3, w)
-    assert "Downloading [##########] 100%" in out
+NEGATIVES = [
+    # (id, argv, wait-for-prompt --timeout, its exit code (3: the session ended, 124: the timeout), a text
+    # the logs it prints must hold)
+    # A build printing a line every 0.1 s for 20 s. Exit 3 when it ends (the brief's 21 s timeout is too
+    # close to the loop's own ~20.5 s run on a loaded machine: 60 s here; it must never return 0).
+    ("build-printing-continuously",
+     ["bash", "-c", 'for i in $(seq 200); do echo "compiling unit $i"; sleep 0.1; done'], "60s", 3,
+     "compiling unit 200"),
+    # One line redrawn with \r, pausing longer than prompt_idle_ms between steps so that the detector
+    # looks at a half-drawn bar (cursor right after "40%"), ending with a newline.
+    ("progress-bar-redrawn-with-cr",
+     ["bash", "-c", "for i in $(seq 0 10 100); do "
+                    "printf '\\rDownloading [%-10s] %3d%%' \"$(head -c $((i / 10)) /dev/zero | tr '\\0' '#')\" $i; "
+                    "sleep 0.5; done; echo"], "30s", 3, "Downloading [##########] 100%"),
+    ("sleep", ["sleep", "30"], "3s", 124, None),
+    # 'password: updated' is a log line, not a prompt: the program goes on (silently for 5 s, longer than
+    # prompt_idle_ms), then prints more.
+    ("log-line-mentioning-password",
+     ["sh", "-c", 'echo "password: updated"; sleep 5; echo "more work"; sleep 1; echo done'], "30s", 3,
+     "password: updated\nmore work\ndone\n"),
+    # "Continue? (y/n) y": the answer follows the prompt on its line.
+    ("answered-prompt", ["sh", "-c", "printf 'Continue? (y/n) y'; sleep 4"], "30s", 3, "Continue? (y/n) y"),
+    ("question-in-a-log-line", ["sh", "-c", "echo 'Why did the job fail?'; echo 'see the log'; sleep 4"], "30s", 3,
+     "Why did the job fail?"),
+]
 
 
-def test_sleep_is_not_flagged(oly):
-    with Watch(oly) as w:
-        sid = oly.start_detached("sleep", "30")
-        assert_never_flagged(oly, sid, "3s", 124, w)
+@pytest.mark.parametrize("argv,timeout,expect_rc,expect_out", [n[1:] for n in NEGATIVES],
+                         ids=[n[0] for n in NEGATIVES])
+def test_not_flagged(oly, argv, timeout, expect_rc, expect_out):
+    _, out = start_never_flagged(oly, argv, timeout, expect_rc)
+    if expect_out is not None:
+        assert expect_out in out, out[-500:]
 
 
 def test_tail_f_is_not_flagged(oly, tmp_path):
     f = tmp_path / "server.log"
     f.write_text("starting server\nlistening on port 8080\naccepted connection from 10.0.0.7\n")
-    with Watch(oly) as w:
-        sid = oly.start_detached("tail", "-f", f)
-        out, _ = assert_never_flagged(oly, sid, "3s", 124, w)
+    _, out = start_never_flagged(oly, ["tail", "-f", f], "3s", 124)
     assert "accepted connection" in out
-
-
-def test_log_line_mentioning_password_is_not_flagged(oly):
-    """'password: updated' is a log line, not a prompt: the program goes on (silently for 5 s, longer than
-    prompt_idle_ms), then prints more."""
-    with Watch(oly) as w:
-        sid = oly.start_detached("sh", "-c", 'echo "password: updated"; sleep 5; echo "more work"; sleep 1; '
-                                             'echo done')
-        out, _ = assert_never_flagged(oly, sid, "30s", 3, w)
-    assert "password: updated" in out and "done" in out
-
-
-def test_answered_prompt_is_not_flagged(oly):
-    """"Continue? (y/n) y": the answer follows the prompt on its line."""
-    with Watch(oly) as w:
-        sid = oly.start_detached("sh", "-c", "printf 'Continue? (y/n) y'; sleep 4")
-        assert_never_flagged(oly, sid, "30s", 3, w)
-
-
-def test_question_in_a_log_line_is_not_flagged(oly):
-    with Watch(oly) as w:
-        sid = oly.start_detached("sh", "-c", "echo 'Why did the job fail?'; echo 'see the log'; sleep 4")
-        assert_never_flagged(oly, sid, "30s", 3, w)
 
 
 # ---- what clears it ----
@@ -306,27 +298,25 @@ def test_silence_with_the_cursor_after_text(oly_env):
     assert line(oly_env, sid) == "Enter value:"
 
 
-def test_silence_with_the_cursor_at_the_start_of_a_line_is_not_flagged(oly_env):
-    write_config(oly_env, {"prompt_silence_seconds": 1})
+NOT_FLAGGED_WITH_CONFIG = [
+    # (id, config.json (None: none written), argv)
+    ("silence-with-the-cursor-at-the-start-of-a-line", {"prompt_silence_seconds": 1},
+     ["sh", "-c", "echo 'working on it'; sleep 30"]),
+    ("silence-zero-disables-it", {"prompt_silence_seconds": 0}, ["sh", "-c", "printf 'Enter value: '; read x"]),
+    # The default prompt_silence_seconds is 60: an unknown prompt is not flagged within 4 s.
+    ("default-silence-is-not-a-few-seconds", None, ["sh", "-c", "printf 'Enter value: '; read x"]),
+    ("prompt-patterns-are-case-sensitive-without-i", {"prompt_patterns": ["deploy now\\?"]},
+     ["sh", "-c", "printf 'Deploy now? '; read x"]),
+]
+
+
+@pytest.mark.parametrize("config,argv", [n[1:] for n in NOT_FLAGGED_WITH_CONFIG],
+                         ids=[n[0] for n in NOT_FLAGGED_WITH_CONFIG])
+def test_not_flagged_with_config(oly_env, config, argv):
+    if config is not None:
+        write_config(oly_env, config)
     oly_env.daemon_start()
-    with Watch(oly_env) as w:
-        sid = oly_env.start_detached("sh", "-c", "echo 'working on it'; sleep 30")
-        assert_never_flagged(oly_env, sid, "4s", 124, w)
-
-
-def test_silence_zero_disables_it(oly_env):
-    write_config(oly_env, {"prompt_silence_seconds": 0})
-    oly_env.daemon_start()
-    with Watch(oly_env) as w:
-        sid = oly_env.start_detached("sh", "-c", "printf 'Enter value: '; read x")
-        assert_never_flagged(oly_env, sid, "4s", 124, w)
-
-
-def test_default_silence_is_not_a_few_seconds(oly):
-    """The default prompt_silence_seconds is 60: an unknown prompt is not flagged within 4 s."""
-    with Watch(oly) as w:
-        sid = oly.start_detached("sh", "-c", "printf 'Enter value: '; read x")
-        assert_never_flagged(oly, sid, "4s", 124, w)
+    start_never_flagged(oly_env, argv, "4s", 124)
 
 
 # ---- prompt settings in config.json ----
@@ -342,26 +332,18 @@ def test_prompt_idle_ms(oly_env):
 
 @pytest.mark.parametrize("field", ["prompt_patterns_extra", "prompt_patterns"])
 def test_invalid_pattern_is_a_config_error(oly_env, field):
-    write_config(oly_env, {field: ["fine (y/n)", "(unclosed["]})
-    p = oly_env.run("daemon", "start", "--detach", "--no-http")
-    if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
-    assert p.returncode == 1
-    assert "(unclosed[" in p.stderr
-    assert "config.json" in p.stderr
-    assert oly_env.run("ls").returncode == 1, "a daemon serves after all"
+    # Also a regression test: the daemon wrote its VAPID key into config.json before compiling the patterns.
+    err = daemon_start_fails(oly_env, {field: ["fine (y/n)", "(unclosed["]})
+    assert "(unclosed[" in err
+    assert "config.json" in err
 
 
 @pytest.mark.parametrize("field,value", [("prompt_idle_ms", 19), ("prompt_idle_ms", 60001),
                                          ("prompt_silence_seconds", -1), ("prompt_silence_seconds", 86401),
                                          ("prompt_patterns_extra", [1]), ("prompt_idle_ms", "250")])
 def test_prompt_setting_out_of_range(oly_env, field, value):
-    write_config(oly_env, {field: value})
-    p = oly_env.run("daemon", "start", "--detach", "--no-http")
-    if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
-    assert p.returncode == 1
-    assert field in p.stderr
+    err = daemon_start_fails(oly_env, {field: value})
+    assert field in err
 
 
 @pytest.mark.parametrize("field,value", [("prompt_idle_ms", 20), ("prompt_idle_ms", 60000),
@@ -379,17 +361,7 @@ def test_prompt_patterns_replace_the_builtins(oly_env):
     sid = oly_env.start_detached("sh", "-c", "printf 'Deploy now? '; read x")
     assert_waiting(oly_env, sid, pattern)
     assert line(oly_env, sid).rstrip() == "Deploy now?"
-    with Watch(oly_env) as w:
-        other = oly_env.start_detached("bash", "-c", "read -p 'Continue? (y/n) ' x")
-        assert_never_flagged(oly_env, other, "3s", 124, w)
-
-
-def test_prompt_patterns_are_case_sensitive_without_i(oly_env):
-    write_config(oly_env, {"prompt_patterns": ["deploy now\\?"]})
-    oly_env.daemon_start()
-    with Watch(oly_env) as w:
-        sid = oly_env.start_detached("sh", "-c", "printf 'Deploy now? '; read x")
-        assert_never_flagged(oly_env, sid, "3s", 124, w)
+    start_never_flagged(oly_env, ["bash", "-c", "read -p 'Continue? (y/n) ' x"], "3s", 124)
 
 
 def test_prompt_patterns_extra_add_to_the_builtins(oly_env):
@@ -407,7 +379,5 @@ def test_empty_prompt_patterns_detect_nothing(oly_env):
     """prompt_patterns [] replaces the built-ins with nothing (silence still works)."""
     write_config(oly_env, {"prompt_patterns": [], "prompt_silence_seconds": 2})
     oly_env.daemon_start()
-    with Watch(oly_env) as w:
-        sid = oly_env.start_detached("bash", "-c", "read -p 'Continue? (y/n) ' x")
-        assert_never_flagged(oly_env, sid, "1s", 124, w)
+    sid, _ = start_never_flagged(oly_env, ["bash", "-c", "read -p 'Continue? (y/n) ' x"], "1s", 124)
     assert_waiting(oly_env, sid, "silence")

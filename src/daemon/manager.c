@@ -299,7 +299,6 @@ static int manager_load_config(Manager *m) {
                 return r;
         }
         log_set_max_level(m->config.log_level);
-        (void) vapid_ensure_keys(&m->config, path);
 
         free(err);
         err = NULL;
@@ -309,6 +308,8 @@ static int manager_load_config(Manager *m) {
                 (void) sd_notifyf(0, "STATUS=Invalid configuration: %s", err ?: strerror(-r));
                 return r;
         }
+        /* Only a configuration found valid is written to (a rejected one stays as the user left it). */
+        (void) vapid_ensure_keys(&m->config, path);
         return 0;
 }
 
