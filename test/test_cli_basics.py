@@ -28,11 +28,18 @@ def test_verb_help(oly_env, verb, flag):
     assert p.stderr == ""
 
 
+VERBS = ["daemon", "start", "ls", "stop", "attach", "logs", "send", "notify", "skill"]
+
+
 def test_top_level_help_lists_every_verb(oly_env):
+    """The "Verbs:" section names each verb once, at the start of its own line, with a description."""
     p = oly_env.run("--help")
-    assert p.returncode == 0
-    for verb in ("daemon", "start", "ls", "stop", "notify", "skill"):
-        assert verb in p.stdout
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    section = p.stdout.split("\nVerbs:\n", 1)[1].split("\n\n", 1)[0]
+    listed = [ln.split(None, 1) for ln in section.splitlines()]
+    assert [v[0] for v in listed] == VERBS, section
+    assert all(len(v) == 2 and v[1].strip() for v in listed), f"a verb without a description:\n{section}"
 
 
 def test_no_arguments_is_a_usage_error(oly_env):

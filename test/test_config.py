@@ -2,26 +2,14 @@
 """config.json: rejected when wrong (the daemon does not start), and the settings that take effect."""
 import pytest
 
-from conftest import BUS_NAME, MANAGER_IFACE, MANAGER_PATH, SESSION_IFACE, dbus_connect, session_path, \
-    wait_until, write_config
-
-
-def _start_fails(oly_env, config):
-    write_config(oly_env, config)
-    before = (oly_env.state / "config.json").read_text()
-    p = oly_env.run("daemon", "start", "--detach", "--no-http")
-    if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
-    assert p.returncode == 1, f"the daemon started with {config!r}"
-    assert (oly_env.state / "config.json").read_text() == before, "config.json was rewritten"
-    assert oly_env.run("ls").returncode == 1, "a daemon serves after all"
-    return p.stderr
+from conftest import BUS_NAME, MANAGER_IFACE, MANAGER_PATH, SESSION_IFACE, daemon_start_fails, dbus_connect, \
+    session_path, wait_until, write_config
 
 
 @pytest.mark.parametrize("text", ['{"http_port": 15443,', "not json", '{"a": 1} trailing', "[1, 2]", ""],
                          ids=["truncated", "garbage", "trailing", "array", "empty"])
 def test_invalid_json(oly_env, text):
-    err = _start_fails(oly_env, text)
+    err = daemon_start_fails(oly_env, text)
     assert "config.json" in err
 
 
@@ -30,13 +18,13 @@ def test_invalid_json(oly_env, text):
                                          ("log_level", "loud"), ("prompt_patterns", "y/n"),
                                          ("notification_hook", 5)])
 def test_field_of_wrong_type_or_range(oly_env, field, value):
-    err = _start_fails(oly_env, {field: value})
+    err = daemon_start_fails(oly_env, {field: value})
     assert field in err
     assert "config.json" in err
 
 
 def test_unknown_field(oly_env):
-    err = _start_fails(oly_env, {"max_sesions": 3})
+    err = daemon_start_fails(oly_env, {"max_sesions": 3})
     assert "max_sesions" in err
 
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import MANAGER_PATH, pid_alive, session_path, wait_until, write_config
+from conftest import MANAGER_PATH, daemon_start_fails, pid_alive, session_path, wait_until, write_config
 from promptutil import Watch, assert_waiting, pid_of_child_with_cmdline, touch, wait_go
 
 PROMPT = "bash", "-c", "read -p 'Continue? (y/n) ' x; exec sleep 1000"
@@ -330,22 +330,14 @@ def test_hook_that_cannot_run_is_logged(oly_env, tmp_path):
 @pytest.mark.parametrize("value", ["sleep 1", ["sh", "-c", "true"], "/bin/sh -c 'unterminated", [1, 2],
                                    {"cmd": "/bin/true"}])
 def test_bad_hook_is_a_config_error(oly_env, value):
-    write_config(oly_env, {"notification_hook": value})
-    p = oly_env.run("daemon", "start", "--detach", "--no-http")
-    if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
-    assert p.returncode == 1
-    assert "notification_hook" in p.stderr
+    err = daemon_start_fails(oly_env, {"notification_hook": value})
+    assert "notification_hook" in err
 
 
 @pytest.mark.parametrize("value", [0, -1, "10"])
 def test_bad_hook_timeout_is_a_config_error(oly_env, value):
-    write_config(oly_env, {"notification_hook_timeout_seconds": value})
-    p = oly_env.run("daemon", "start", "--detach", "--no-http")
-    if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
-    assert p.returncode == 1
-    assert "notification_hook_timeout_seconds" in p.stderr
+    err = daemon_start_fails(oly_env, {"notification_hook_timeout_seconds": value})
+    assert "notification_hook_timeout_seconds" in err
 
 
 def test_empty_hook_string_means_none(oly_env, tmp_path):
