@@ -49,13 +49,6 @@ static int write_all(int fd, const void *p, size_t n) {
         return 0;
 }
 
-static int queue_frame(Buf *out, FrameType t, const void *p, size_t n) {
-        uint8_t h[OLY_FRAME_HEADER_SIZE];
-        frame_header(h, t, (uint32_t) n);
-        int r = buf_put(out, h, sizeof h);
-        return r < 0 ? r : buf_put(out, p, n);
-}
-
 static void queue_resize(Buf *out) {
         struct winsize ws;
         uint8_t p[4];
@@ -65,7 +58,7 @@ static void queue_resize(Buf *out) {
                 return;
         put_u16(p, (uint16_t) MIN((unsigned) ws.ws_row, (unsigned) OLY_ROWS_MAX));
         put_u16(p + 2, (uint16_t) MIN((unsigned) ws.ws_col, (unsigned) OLY_COLS_MAX));
-        (void) queue_frame(out, FRAME_RESIZE, p, sizeof p);
+        (void) frame_append(out, FRAME_RESIZE, p, sizeof p);
 }
 
 static int open_terminal(sd_bus *bus, const char *node, const char *id, bool from_start, int *ret_fd) {
@@ -181,7 +174,7 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
                                         send_buf[k++] = b;
                         }
                         if (k > 0) {
-                                (void) queue_frame(&out, FRAME_INPUT, send_buf, k);
+                                (void) frame_append(&out, FRAME_INPUT, send_buf, k);
                                 /* Keystrokes go out now, not after another trip through poll(). */
                                 ssize_t w = write(fd, out.data, out.len);
                                 if (w > 0)
@@ -243,7 +236,7 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
                 /* Input not yet taken by the daemon is dropped (the program may not be reading at all);
                  * DETACH goes out if the socket takes it at once, and closing the stream detaches anyway. */
                 out.len = 0;
-                (void) queue_frame(&out, FRAME_DETACH, NULL, 0);
+                (void) frame_append(&out, FRAME_DETACH, NULL, 0);
                 (void) send(fd, out.data, out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
         }
         buf_free(&out);

@@ -44,15 +44,6 @@ AttachClient *attach_client_free(AttachClient *c) {
         return NULL;
 }
 
-static int queue_frame(AttachClient *c, FrameType type, const void *payload, size_t n) {
-        uint8_t h[OLY_FRAME_HEADER_SIZE];
-        frame_header(h, type, (uint32_t) n);
-        int r = buf_put(&c->out, h, sizeof h);
-        if (r >= 0)
-                r = buf_put(&c->out, payload, n);
-        return r;
-}
-
 static void client_update_events(AttachClient *c) {
         Session *s = c->session;
         uint32_t ev = 0;
@@ -83,7 +74,7 @@ static int client_flush(AttachClient *c) {
                 if (c->offset < s->out_offset) {
                         if (c->log_fd < 0 || s->log_broken) {
                                 static const char msg[] = "the session log is incomplete; dropped this attach";
-                                (void) queue_frame(c, FRAME_NOTICE, msg, sizeof msg - 1);
+                                (void) frame_append(&c->out, FRAME_NOTICE, msg, sizeof msg - 1);
                                 (void) send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
                                 attach_client_free(c);
                                 return -EPIPE;
@@ -96,7 +87,7 @@ static int client_flush(AttachClient *c) {
                                 attach_client_free(c);
                                 return -EPIPE;
                         }
-                        if (queue_frame(c, FRAME_OUTPUT, chunk, (size_t) n) < 0) {
+                        if (frame_append(&c->out, FRAME_OUTPUT, chunk, (size_t) n) < 0) {
                                 attach_client_free(c);
                                 return -EPIPE;
                         }
@@ -109,7 +100,7 @@ static int client_flush(AttachClient *c) {
                         size_t l = MIN(strlen(st), (size_t) 16);
                         put_u32(p, (uint32_t) s->rec.exit_code);
                         memcpy(p + 4, st, l);
-                        (void) queue_frame(c, FRAME_EXIT, p, 4 + l);
+                        (void) frame_append(&c->out, FRAME_EXIT, p, 4 + l);
                         c->exit_queued = true;
                         continue;
                 }

@@ -508,6 +508,17 @@ static int prepare_once(Database *db, const char *sql, sqlite3_stmt **ret) {
         return sqlite_to_errno(sqlite3_prepare_v2(db->db, sql, -1, ret, NULL));
 }
 
+/* Runs a statement whose only parameter, ?1, is a text key. Returns the number of rows it changed. */
+static int exec_by_key(Database *db, const char *sql, const char *key) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r = prepare_once(db, sql, &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        r = step_done(st);
+        return r < 0 ? r : sqlite3_changes(db->db);
+}
+
 int db_web_get_password(Database *db, char **ret) {
         _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
         int r, rc;
@@ -601,12 +612,8 @@ int db_web_token_check(Database *db, const char *digest, usec_t now, usec_t *ret
 }
 
 int db_web_token_revoke(Database *db, const char *digest) {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-        int r = prepare_once(db, "DELETE FROM web_tokens WHERE digest = ?1", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, digest, -1, SQLITE_STATIC);
-        return step_done(st);
+        int r = exec_by_key(db, "DELETE FROM web_tokens WHERE digest = ?1", digest);
+        return r < 0 ? r : 0;
 }
 
 int db_web_login_get(Database *db, const char *client, unsigned *ret_failures, usec_t *ret_first_failure,
@@ -661,12 +668,8 @@ int db_web_login_put(Database *db, const char *client, unsigned failures, usec_t
 }
 
 int db_web_login_reset(Database *db, const char *client) {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-        int r = prepare_once(db, "DELETE FROM web_logins WHERE client = ?1", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, client, -1, SQLITE_STATIC);
-        return step_done(st);
+        int r = exec_by_key(db, "DELETE FROM web_logins WHERE client = ?1", client);
+        return r < 0 ? r : 0;
 }
 
 int db_push_add(Database *db, const char *endpoint, const char *p256dh, const char *auth, usec_t now,
@@ -694,15 +697,8 @@ int db_push_add(Database *db, const char *endpoint, const char *p256dh, const ch
 }
 
 int db_push_remove(Database *db, const char *endpoint) {
-        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
-        int r = prepare_once(db, "DELETE FROM push_subscriptions WHERE endpoint = ?1", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_text(st, 1, endpoint, -1, SQLITE_STATIC);
-        r = step_done(st);
-        if (r < 0)
-                return r;
-        return sqlite3_changes(db->db) > 0 ? 0 : -ENOENT;
+        int r = exec_by_key(db, "DELETE FROM push_subscriptions WHERE endpoint = ?1", endpoint);
+        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
 }
 
 int db_push_list(Database *db, db_push_cb cb, void *userdata) {

@@ -202,8 +202,7 @@ int hook_run(Manager *m, const HookEvent *e) {
 
         h = calloc(1, sizeof *h);
         if (!h) {
-                (void) kill(-pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
+                spawn_kill_and_reap(pid);
                 r = -ENOMEM;
                 goto finish_env;
         }
@@ -220,8 +219,7 @@ int hook_run(Manager *m, const HookEvent *e) {
         (void) fcntl(h->out_fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_child(m->event, &h->child, pid, WEXITED, on_hook_exit, h);
         if (r < 0) {
-                (void) kill(-pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
+                spawn_kill_and_reap(pid);
                 hook_free(h);
                 goto finish_env;
         }

@@ -304,8 +304,7 @@ int push_notify(Manager *m, const HookEvent *e) {
         p = calloc(1, sizeof *p);
         if (!p || !(p->session_id = strdup(e->id))) {
                 free(p);
-                (void) kill(-pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
+                spawn_kill_and_reap(pid);
                 return log_oom();
         }
         p->manager = m;
@@ -318,8 +317,7 @@ int push_notify(Manager *m, const HookEvent *e) {
         m->n_pushes++;
         r = sd_event_add_child(m->event, &p->child, pid, WEXITED, on_push_exit, p);
         if (r < 0) {
-                (void) kill(-pid, SIGKILL);
-                (void) waitpid(pid, NULL, 0);
+                spawn_kill_and_reap(pid);
                 push_free(p);
                 return log_warning_errno(r, "Failed to watch oly-push for %s: %m", e->id);
         }

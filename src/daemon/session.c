@@ -307,7 +307,7 @@ static void session_set_input_needed(Session *s, const char *trigger, const char
                 return;
         }
         s->input_needed = true;
-        log_info("Session %s needs input (%s): %s", s->rec.id, trigger, line);
+        log_info("Session %s needs input (%s): %s", s->rec.id, trigger, s->input_line);
         session_send_changed(s, "InputNeeded", "InputTrigger", "InputLine", NULL);
         manager_emit(s->manager, emit_input_needed, &(InputNeededArgs) { s, "InputNeeded" });
         session_prompt_waiters_reply(s, "input-needed");
@@ -372,13 +372,8 @@ static void session_prompt_check(Session *s) {
                 bool text = false;
                 for (const char *p = v.before_cursor; *p && !text; p++)
                         text = *p != ' ';
-                if (col > 0 && text && isempty(v.after_cursor)) {
-                        char trimmed[PROMPT_LINE_MAX];
-                        snprintf(trimmed, sizeof trimmed, "%s", v.before_cursor);
-                        for (size_t k = strlen(trimmed); k > 0 && trimmed[k - 1] == ' '; k--)
-                                trimmed[k - 1] = 0;
-                        session_set_input_needed(s, "silence", trimmed);
-                }
+                if (col > 0 && text && isempty(v.after_cursor))
+                        session_set_input_needed(s, "silence", v.before_cursor); /* it trims the blanks */
         }
         free(l);
 }
@@ -541,13 +536,6 @@ bool session_app_cursor(Session *s) {
         return session_term(s) && terminal_app_cursor(s->term);
 }
 
-static int frame_append(Buf *b, FrameType type, const void *p, size_t n) {
-        uint8_t h[OLY_FRAME_HEADER_SIZE];
-        frame_header(h, type, (uint32_t) n);
-        int r = buf_put(b, h, sizeof h);
-        return r < 0 ? r : buf_put(b, p, n);
-}
-
 static int session_open_log_fd(Session *s) {
         _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id);
         _cleanup_free_ char *p = dir ? path_join(dir, "output.log") : NULL;
@@ -610,17 +598,16 @@ int session_open_terminal(Session *s, bool from_start, int *ret_fd) {
 }
 
 int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n) {
-        _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id), *logp = NULL, *rzp = NULL,
-                            *text = NULL;
+        _cleanup_free_ char *dir = path_join(s->manager->sessions_dir, s->rec.id), *rzp = NULL, *text = NULL;
         uint64_t *v = NULL;
         size_t n = 0;
         int fd, r;
 
-        if (!dir || !(logp = path_join(dir, "output.log")) || !(rzp = path_join(dir, "resize.log")))
+        if (!dir || !(rzp = path_join(dir, "resize.log")))
                 return -ENOMEM;
-        fd = open(logp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        fd = session_open_log_fd(s);
         if (fd < 0)
-                return -errno;
+                return fd;
         r = read_file_full(rzp, 16 * 1024 * 1024, &text, NULL);
         if (r >= 0) {
                 for (char *line = text, *e; line && *line; line = e ? e + 1 : NULL) {

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spawn-util.h"
@@ -40,4 +41,9 @@ int spawn_in_own_group(const char *path, char *const argv[], char *const envp[],
                 return -r;
         *ret_pid = pid;
         return 0;
+}
+
+void spawn_kill_and_reap(pid_t pid) {
+        (void) kill(-pid, SIGKILL);
+        (void) waitpid(pid, NULL, 0);
 }

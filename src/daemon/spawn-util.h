@@ -9,3 +9,6 @@
 /* stdin_fd < 0: /dev/null. stderr_fd < 0: the same as stdout_fd. Returns 0 and the pid, or -errno. */
 int spawn_in_own_group(const char *path, char *const argv[], char *const envp[], int stdin_fd, int stdout_fd,
                        int stderr_fd, pid_t *ret_pid);
+
+/* For a child that was spawned but could not be taken into our care: kills its group and reaps it. */
+void spawn_kill_and_reap(pid_t pid);

@@ -422,17 +422,6 @@ static int ws_conn_on_term(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
-static int ws_conn_queue_frame(WsConn *c, FrameType type, const uint8_t *p, size_t n) {
-        uint8_t h[OLY_FRAME_HEADER_SIZE];
-        int r;
-
-        frame_header(h, type, (uint32_t) n);
-        r = buf_put(&c->to_term, h, sizeof h);
-        if (r >= 0)
-                r = buf_put(&c->to_term, p, n);
-        return r;
-}
-
 /* One whole browser message. Returns < 0 to drop the connection. */
 static int ws_conn_handle_message(WsConn *c, const uint8_t *m, size_t n) {
         int r = 0;
@@ -442,7 +431,7 @@ static int ws_conn_handle_message(WsConn *c, const uint8_t *m, size_t n) {
         switch (m[0]) {
         case WS_OP_INPUT:
                 for (size_t off = 1; off < n && r >= 0; off += OLY_FRAME_PAYLOAD_MAX)
-                        r = ws_conn_queue_frame(c, FRAME_INPUT, m + off,
+                        r = frame_append(&c->to_term, FRAME_INPUT, m + off,
                                                 MIN(n - off, (size_t) OLY_FRAME_PAYLOAD_MAX));
                 break;
         case WS_OP_RESIZE: {
@@ -455,7 +444,7 @@ static int ws_conn_handle_message(WsConn *c, const uint8_t *m, size_t n) {
                 uint8_t p[4];
                 put_u16(p, (uint16_t) rows);
                 put_u16(p + 2, (uint16_t) cols);
-                r = ws_conn_queue_frame(c, FRAME_RESIZE, p, sizeof p);
+                r = frame_append(&c->to_term, FRAME_RESIZE, p, sizeof p);
                 break;
         }
         case WS_OP_PING:

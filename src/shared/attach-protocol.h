@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define OLY_ATTACH_PROTOCOL_VERSION 1
 #define OLY_FRAME_HEADER_SIZE 5
 #define OLY_FRAME_PAYLOAD_MAX (256U * 1024U)
@@ -31,6 +33,14 @@ static inline void frame_header(uint8_t h[OLY_FRAME_HEADER_SIZE], FrameType type
         h[2] = (uint8_t) (len >> 8);
         h[3] = (uint8_t) (len >> 16);
         h[4] = (uint8_t) (len >> 24);
+}
+
+/* Appends one whole frame, header and payload, to b. */
+static inline int frame_append(Buf *b, FrameType type, const void *payload, size_t n) {
+        uint8_t h[OLY_FRAME_HEADER_SIZE];
+        frame_header(h, type, (uint32_t) n);
+        int r = buf_put(b, h, sizeof h);
+        return r < 0 ? r : buf_put(b, payload, n);
 }
 
 static inline uint32_t frame_len(const uint8_t h[OLY_FRAME_HEADER_SIZE]) {
