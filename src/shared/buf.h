@@ -19,6 +19,7 @@ static inline void buf_free(Buf *b) {
         b->data = NULL;
         b->len = b->cap = 0;
 }
+#define _cleanup_buf_free_ __attribute__((cleanup(buf_free)))
 
 static inline int buf_reserve(Buf *b, size_t extra) {
         size_t max = b->max ? b->max : SIZE_MAX;
