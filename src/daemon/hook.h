@@ -4,7 +4,10 @@
  * what it prints and how it ends go to the daemon's log. Never blocks the event loop. */
 #pragma once
 
-#include "manager.h"
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "list.h"
 
 #define HOOKS_RUNNING_MAX 32 /* hooks alive at once; beyond this a notification's hook is skipped */
 #define HOOK_OUTPUT_MAX 4096 /* bytes of a hook's output that reach the daemon's log */
@@ -17,5 +20,16 @@ typedef struct HookEvent {
  * one argv word. */
 char *hook_expand(const char *word, const HookEvent *e);
 
-int hook_run(Manager *m, const HookEvent *e);
-void hooks_kill_all(Manager *m);
+typedef struct Hook Hook;
+
+/* The running hooks and what they need to run; owned by the Manager. */
+typedef struct HookRunner {
+        sd_event *event;
+        const OlyConfig *config;
+        const char *state_dir, *runtime_dir; /* passed on, so an 'oly' run by the hook finds its daemon */
+        Hook *hooks;
+        unsigned n_hooks;
+} HookRunner;
+
+int hook_run(HookRunner *hr, const HookEvent *e);
+void hooks_kill_all(HookRunner *hr);

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oly-http as the daemon's child: spawned with the passed-in socket, restarted with a limit, stopped at
+ * exit (as a face of the manager, it goes when the manager goes). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,7 +22,7 @@
 #include "time-util.h"
 
 #define HTTP_RESTART_DELAY_USEC (1 * USEC_PER_SEC)
-#define HTTP_RESTART_BURST 5                       /* restarts allowed within ... */
+#define HTTP_RESTART_BURST 5 /* restarts allowed within ... */
 #define HTTP_RESTART_WINDOW_USEC (60 * USEC_PER_SEC) /* ... this window, then we give up */
 #define HTTP_STOP_TIMEOUT_USEC (3 * USEC_PER_SEC)
 
@@ -30,22 +32,32 @@ static char *find_http_binary(void) {
         return find_oly_binary("OLY_HTTP", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-http");
 }
 
-static int http_child_spawn(Manager *m);
+struct HttpChild {
+        Manager *manager;
+        ManagerFace face;
+        pid_t pid;
+        sd_event_source *child, *restart;
+        unsigned restarts;
+        usec_t window_start;
+};
+
+static int http_child_spawn(HttpChild *c);
 
 static int on_restart_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        Manager *m = userdata;
-        m->http_restart = sd_event_source_disable_unref(m->http_restart);
-        (void) http_child_spawn(m);
+        HttpChild *c = userdata;
+        c->restart = sd_event_source_disable_unref(c->restart);
+        (void) http_child_spawn(c);
         return 0;
 }
 
 static int on_http_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Manager *m = userdata;
+        HttpChild *c = userdata;
+        Manager *m = c->manager;
         usec_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
-        m->http_child = sd_event_source_disable_unref(m->http_child);
-        m->http_pid = 0;
+        c->child = sd_event_source_disable_unref(c->child);
+        c->pid = 0;
         if (m->shutting_down)
                 return 0;
         if (si->si_code == CLD_EXITED)
@@ -53,24 +65,27 @@ static int on_http_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
         else
                 log_warning("oly-http was killed by signal %s.", strsignal(si->si_status));
 
-        if (m->http_window_start == 0 || now - m->http_window_start > HTTP_RESTART_WINDOW_USEC) {
-                m->http_window_start = now;
-                m->http_restarts = 0;
+        if (c->window_start == 0 || now - c->window_start > HTTP_RESTART_WINDOW_USEC) {
+                c->window_start = now;
+                c->restarts = 0;
         }
-        if (++m->http_restarts > HTTP_RESTART_BURST) {
-                log_error("oly-http failed %d times within %llu s; not restarting it. The web UI is down until "
-                          "the daemon restarts.", HTTP_RESTART_BURST,
+        if (++c->restarts > HTTP_RESTART_BURST) {
+                log_error("oly-http failed %d times within %llu s; not restarting it. The web UI is down "
+                          "until "
+                          "the daemon restarts.",
+                          HTTP_RESTART_BURST,
                           (unsigned long long) (HTTP_RESTART_WINDOW_USEC / USEC_PER_SEC));
                 return 0;
         }
-        r = sd_event_add_time_relative(m->event, &m->http_restart, CLOCK_MONOTONIC, HTTP_RESTART_DELAY_USEC, 0,
-                                       on_restart_timer, m);
+        r = sd_event_add_time_relative(m->event, &c->restart, CLOCK_MONOTONIC, HTTP_RESTART_DELAY_USEC, 0,
+                                       on_restart_timer, c);
         if (r < 0)
                 log_error_errno(r, "Failed to schedule an oly-http restart: %m");
         return 0;
 }
 
-static int http_child_spawn(Manager *m) {
+static int http_child_spawn(HttpChild *c) {
+        Manager *m = c->manager;
         _cleanup_free_ char *binary = find_http_binary();
         int r;
 
@@ -102,7 +117,8 @@ static int http_child_spawn(Manager *m) {
                 snprintf(pidstr, sizeof pidstr, "%d", (int) getpid());
                 if (setenv("LISTEN_FDS", "1", 1) < 0 || setenv("LISTEN_PID", pidstr, 1) < 0 ||
                     setenv("LISTEN_FDNAMES", OLY_LISTEN_FDNAME_HTTP, 1) < 0 ||
-                    setenv("OLY_STATE_DIR", m->state_dir, 1) < 0 || setenv("OLY_RUNTIME_DIR", m->runtime_dir, 1) < 0)
+                    setenv("OLY_STATE_DIR", m->state_dir, 1) < 0 ||
+                    setenv("OLY_RUNTIME_DIR", m->runtime_dir, 1) < 0)
                         _exit(EXIT_FAILURE);
                 (void) unsetenv("NOTIFY_SOCKET");
                 (void) unsetenv("WATCHDOG_PID");
@@ -115,40 +131,53 @@ static int http_child_spawn(Manager *m) {
                 _exit(127);
         }
 
-        m->http_pid = pid;
-        r = sd_event_add_child(m->event, &m->http_child, pid, WEXITED, on_http_exit, m);
+        c->pid = pid;
+        r = sd_event_add_child(m->event, &c->child, pid, WEXITED, on_http_exit, c);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch oly-http: %m");
-        log_info("Started oly-http (pid %d)%s.", (int) pid, m->http_no_auth ? " WITHOUT authentication" : "");
+        log_info("Started oly-http (pid %d)%s.", (int) pid,
+                 m->http_no_auth ? " WITHOUT authentication" : "");
         return 0;
 }
 
-int http_child_start(Manager *m) {
-        if (m->http_listen_fd < 0)
-                return 0;
-        return http_child_spawn(m);
-}
+static void http_child_stop(ManagerFace *f) {
+        HttpChild *c = f->userdata;
 
-void http_child_stop(Manager *m) {
-        m->http_restart = sd_event_source_disable_unref(m->http_restart);
-        m->http_child = sd_event_source_disable_unref(m->http_child);
-        if (m->http_pid > 0) {
+        c->restart = sd_event_source_disable_unref(c->restart);
+        c->child = sd_event_source_disable_unref(c->child);
+        if (c->pid > 0) {
                 usec_t deadline = now_usec(CLOCK_MONOTONIC) + HTTP_STOP_TIMEOUT_USEC;
-                (void) kill(m->http_pid, SIGTERM);
+                (void) kill(c->pid, SIGTERM);
                 for (;;) {
-                        pid_t p = waitpid(m->http_pid, NULL, WNOHANG);
-                        if (p == m->http_pid || (p < 0 && errno != EINTR))
+                        pid_t p = waitpid(c->pid, NULL, WNOHANG);
+                        if (p == c->pid || (p < 0 && errno != EINTR))
                                 break;
                         if (now_usec(CLOCK_MONOTONIC) >= deadline) {
                                 log_warning("oly-http did not stop within %llu s; killing it.",
                                             (unsigned long long) (HTTP_STOP_TIMEOUT_USEC / USEC_PER_SEC));
-                                (void) kill(m->http_pid, SIGKILL);
-                                (void) waitpid(m->http_pid, NULL, 0);
+                                (void) kill(c->pid, SIGKILL);
+                                (void) waitpid(c->pid, NULL, 0);
                                 break;
                         }
                         (void) usleep(10 * 1000);
                 }
-                m->http_pid = 0;
         }
-        m->http_listen_fd = safe_close(m->http_listen_fd);
+        c->manager->http_listen_fd = safe_close(c->manager->http_listen_fd);
+        c->manager->http_child = NULL;
+        free(c);
+}
+
+int http_child_start(Manager *m) {
+        HttpChild *c;
+
+        if (m->http_listen_fd < 0)
+                return 0;
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return log_oom();
+        c->manager = m;
+        c->face = (ManagerFace){ .free = http_child_stop, .userdata = c };
+        manager_add_face(m, &c->face);
+        m->http_child = c;
+        return http_child_spawn(c);
 }

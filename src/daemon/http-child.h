@@ -4,7 +4,8 @@
  * oly-http.socket would, restarts it if it dies, and stops it at exit. */
 #pragma once
 
-typedef struct Manager Manager;
+#include "manager.h"
 
+/* Starts oly-http when a web socket was passed in (else does nothing). It is stopped when the manager
+ * is freed. */
 int http_child_start(Manager *m);
-void http_child_stop(Manager *m);

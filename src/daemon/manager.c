@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The Manager: start-up (dirs, lock, config, database, socket), session bookkeeping, shutdown. */
+/* The Manager: start-up (dirs, lock, config, database, signals), the session table and its accounting,
+ * notifications, shutdown. The faces hear every session event through manager_dispatch(). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,17 +9,20 @@
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus-server.h"
 #include "hook.h"
-#include "prompt.h"
-#include "push.h"
 #include "log.h"
-#include "http-child.h"
 #include "manager.h"
-#include "vapid.h"
 #include "oly-def.h"
 #include "paths.h"
+#include "prompt.h"
+#include "push.h"
 #include "session.h"
+#include "strv.h"
+#include "vapid.h"
+
+#define container_of(ptr, type, member) ((type *) ((char *) (ptr) -offsetof(type, member)))
+
+static void manager_on_session_event(SessionHost *h, Session *s, SessionEvent e, unsigned changed);
 
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -27,16 +31,19 @@ int manager_new(Manager **ret) {
         m = calloc(1, sizeof *m);
         if (!m)
                 return -ENOMEM;
-        m->listen_fd = -EBADF;
         m->lock_fd = -EBADF;
         m->http_listen_fd = -EBADF;
         oly_config_init(&m->config);
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
-        r = sd_id128_randomize(&m->server_id);
-        if (r < 0)
-                return r;
+        m->host = (SessionHost){
+                .event = m->event,
+                .config = &m->config,
+                .event_cb = manager_on_session_event,
+        };
+        m->hooks = (HookRunner){ .event = m->event, .config = &m->config };
+        m->pushes = (PushSender){ .event = m->event, .config = &m->config };
         *ret = TAKE_PTR(m);
         return 0;
 }
@@ -44,24 +51,27 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        for (size_t i = 0; i < m->n_shutdown_waiters; i++)
-                sd_bus_message_unref(m->shutdown_waiters[i]);
-        free(m->shutdown_waiters);
         m->shutdown_timer = sd_event_source_disable_unref(m->shutdown_timer);
+        /* Sessions first: their waiters are answered through the faces, which are still there. */
         for (unsigned b = 0; b < MANAGER_SESSION_BUCKETS; b++)
                 while (m->buckets[b]) {
                         Session *s = m->buckets[b];
                         m->buckets[b] = s->hash_next;
                         session_free(s);
                 }
-        http_child_stop(m);
-        bus_server_done(m);
-        hooks_kill_all(m);
-        push_kill_all(m);
+        LIST_FOREACH_SAFE (faces, f, next, m->faces) {
+                LIST_REMOVE(faces, m->faces, f);
+                if (f->free)
+                        f->free(f);
+        }
+        free(m->shutdown_waiters); /* not answered: nothing is left to answer them with */
+        hooks_kill_all(&m->hooks);
+        push_kill_all(&m->pushes);
         m->prompt = prompt_matcher_free(m->prompt);
         free(m->node_name);
         m->db = db_close(m->db);
         safe_close(m->lock_fd);
+        safe_close(m->http_listen_fd);
         oly_config_done(&m->config);
         free(m->state_dir);
         free(m->runtime_dir);
@@ -86,14 +96,14 @@ Session *manager_find_session(Manager *m, const char *id) {
         return NULL;
 }
 
-void manager_add_session(Manager *m, Session *s) {
+static void manager_add_session(Manager *m, Session *s) {
         unsigned h = id_hash(s->rec.id);
         s->hash_next = m->buckets[h];
         m->buckets[h] = s;
         m->n_sessions++;
 }
 
-void manager_remove_session(Manager *m, Session *s) {
+static void manager_remove_session(Manager *m, Session *s) {
         for (Session **p = &m->buckets[id_hash(s->rec.id)]; *p; p = &(*p)->hash_next)
                 if (*p == s) {
                         *p = s->hash_next;
@@ -119,111 +129,128 @@ int manager_get_session(Manager *m, const char *id, Session **ret) {
         if (r < 0)
                 return r;
         /* Rows of active sessions always have an in-memory session; one that does not is stale. */
-        r = session_load(m, &rec, ret);
+        r = session_load(&m->host, &rec, &s);
         session_record_done(&rec);
-        return r;
+        if (r < 0)
+                return r;
+        manager_add_session(m, s);
+        session_schedule_eviction(s);
+        *ret = s;
+        return 0;
 }
 
-int manager_resolve_session(Manager *m, const char *prefix, Session **ret, sd_bus_error *error) {
+int manager_resolve_id(Manager *m, const char *prefix, char ret_id[static OLY_ID_STRLEN],
+                       char ***ret_candidates) {
+        if (!isempty(prefix) && !session_id_prefix_is_valid(prefix))
+                return -EINVAL;
+        return db_session_resolve(m->db, strempty(prefix), MANAGER_CANDIDATES_MAX, ret_id, ret_candidates);
+}
+
+int manager_create_session(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason) {
         char id[OLY_ID_STRLEN];
-        char **cands = NULL;
         int r;
 
-        if (!isempty(prefix) && !session_id_prefix_is_valid(prefix))
-                return sd_bus_error_setf(error, OLY_ERROR_NO_SUCH_SESSION, "No session matches '%s'.", prefix);
-
-        r = db_session_resolve(m->db, strempty(prefix), 10, id, &cands);
-        if (r == -ENXIO)
-                return isempty(prefix) ? sd_bus_error_set(error, OLY_ERROR_NO_SUCH_SESSION, "There are no sessions.")
-                                       : sd_bus_error_setf(error, OLY_ERROR_NO_SUCH_SESSION,
-                                                           "No session matches '%s'.", prefix);
-        if (r == -ENOTUNIQ) {
-                char list[10 * (OLY_ID_STRLEN + 2) + 8] = "";
-                size_t n = 0;
-                for (; cands[n]; n++) {
-                        if (n > 0)
-                                strcat(list, ", ");
-                        strcat(list, cands[n]);
-                        free(cands[n]);
-                }
-                free(cands);
-                return sd_bus_error_setf(error, OLY_ERROR_AMBIGUOUS_SESSION,
-                                         "Session prefix '%s' is ambiguous: %s%s.", prefix, list,
-                                         n >= 10 ? ", …" : "");
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        if (m->n_active >= m->config.max_running_sessions)
+                return -EUSERS;
+        /* A new random id; a collision with a stored one is astronomically rare, but cheap to rule out. */
+        for (int tries = 0;; tries++) {
+                SessionRecord other;
+                r = session_id_new(id);
+                if (r < 0)
+                        return r;
+                r = db_session_get(m->db, id, &other);
+                if (r == -ENXIO && !manager_find_session(m, id))
+                        break;
+                if (r >= 0)
+                        session_record_done(&other);
+                if (tries > 16)
+                        return -EEXIST;
         }
-        if (r < 0)
-                return bus_error_from_errno(error, r, "Failed to look up session '%s'", prefix);
-        r = manager_get_session(m, id, ret);
-        if (r < 0)
-                return bus_error_from_errno(error, r, "Failed to load session %s", id);
-        return 0;
+        return session_spawn(&m->host, id, p, ret, ret_reason);
 }
 
 void manager_update_status(Manager *m) {
         (void) sd_notifyf(0, "STATUS=%u session%s running", m->n_active, m->n_active == 1 ? "" : "s");
 }
 
-void manager_emit(Manager *m, manager_emit_fn fn, void *userdata) {
-        for (BusClient *c = m->clients; c; c = c->next) {
-                int r = fn(c->bus, userdata);
-                if (r < 0)
-                        log_debug_errno(r, "Failed to emit to client :1.%llu: %m", (unsigned long long) c->serial);
-        }
-        if (m->user_bus)
-                (void) fn(m->user_bus, userdata);
+void manager_add_face(Manager *m, ManagerFace *f) {
+        LIST_PREPEND(faces, m->faces, f);
 }
 
-typedef struct SignalArgs {
-        const char *member;
-        Session *session;
-} SignalArgs;
+void manager_remove_face(Manager *m, ManagerFace *f) {
+        LIST_REMOVE(faces, m->faces, f);
+}
 
-static int emit_session_signal(sd_bus *bus, void *userdata) {
-        SignalArgs *a = userdata;
-        Session *s = a->session;
-        if (streq(a->member, "SessionExited"))
-                return sd_bus_emit_signal(bus, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, a->member, "sosi", s->rec.id,
-                                          s->object_path, session_status_to_string(s->rec.status), s->rec.exit_code);
-        return sd_bus_emit_signal(bus, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, a->member, "so", s->rec.id,
-                                  s->object_path);
+static void manager_dispatch(Manager *m, Session *s, SessionEvent e, unsigned changed) {
+        LIST_FOREACH (faces, f, m->faces)
+                if (f->session_event)
+                        f->session_event(f, s, e, changed);
 }
 
 static void manager_check_shutdown(Manager *m) {
         if (!m->shutting_down || m->n_active > 0 || m->n_lingering > 0)
                 return;
-        for (size_t i = 0; i < m->n_shutdown_waiters; i++) {
-                (void) sd_bus_reply_method_return(m->shutdown_waiters[i], NULL);
-                m->shutdown_waiters[i] = sd_bus_message_unref(m->shutdown_waiters[i]);
-        }
+        for (size_t i = 0; i < m->n_shutdown_waiters; i++)
+                m->shutdown_waiters[i].done(m, m->shutdown_waiters[i].userdata);
         m->n_shutdown_waiters = 0;
         /* Let the replies go out before the connections close. */
-        for (BusClient *c = m->clients; c; c = c->next)
-                (void) sd_bus_flush(c->bus);
+        LIST_FOREACH (faces, f, m->faces)
+                if (f->exiting)
+                        f->exiting(f);
         (void) sd_event_exit(m->event, 0);
 }
 
-void manager_session_started(Manager *m, Session *s) {
-        if (!s->active) {
-                s->active = true;
+static void manager_notify(Manager *m, Session *s) {
+        HookEvent e = {
+                .id = s->rec.id,
+                .title = strempty(s->rec.title),
+                .command = s->rec.argv[0],
+                .cwd = s->rec.cwd,
+                .trigger = s->input_trigger,
+                .line = s->input_line,
+                .node = m->node_name,
+        };
+        (void) hook_run(&m->hooks, &e);
+        (void) push_notify(&m->pushes, &e);
+}
+
+static void manager_on_session_event(SessionHost *h, Session *s, SessionEvent e, unsigned changed) {
+        Manager *m = container_of(h, Manager, host);
+
+        switch (e) {
+        case SESSION_EVENT_STARTED:
+                if (!manager_find_session(m, s->rec.id))
+                        manager_add_session(m, s);
                 m->n_active++;
-        }
-        manager_emit(m, emit_session_signal, &(SignalArgs) { "SessionCreated", s });
-        manager_update_status(m);
-}
-
-void manager_session_lingering(Manager *m, int delta) {
-        m->n_lingering = (unsigned) ((int) m->n_lingering + delta);
-        manager_check_shutdown(m);
-}
-
-void manager_session_ended(Manager *m, Session *s) {
-        if (s->active) {
-                s->active = false;
+                manager_dispatch(m, s, e, changed);
+                manager_update_status(m);
+                break;
+        case SESSION_EVENT_ENDED:
                 m->n_active--;
+                manager_dispatch(m, s, e, changed);
+                manager_update_status(m);
+                manager_check_shutdown(m);
+                break;
+        case SESSION_EVENT_LINGER_BEGIN:
+                m->n_lingering++;
+                break;
+        case SESSION_EVENT_LINGER_END:
+                m->n_lingering--;
+                manager_check_shutdown(m);
+                break;
+        case SESSION_EVENT_NOTIFY:
+                manager_dispatch(m, s, e, changed);
+                manager_notify(m, s);
+                break;
+        case SESSION_EVENT_EVICT:
+                manager_remove_session(m, s);
+                session_free(s);
+                break;
+        default:
+                manager_dispatch(m, s, e, changed);
         }
-        manager_emit(m, emit_session_signal, &(SignalArgs) { "SessionExited", s });
-        manager_update_status(m);
-        manager_check_shutdown(m);
 }
 
 static int on_shutdown_deadline(sd_event_source *src, uint64_t usec, void *userdata) {
@@ -246,17 +273,29 @@ static int on_shutdown_deadline(sd_event_source *src, uint64_t usec, void *userd
         return 0;
 }
 
-int manager_begin_shutdown(Manager *m, uint64_t grace_usec) {
+int manager_begin_shutdown(Manager *m, uint64_t grace_usec, manager_shutdown_fn done, void *userdata) {
         int r;
+
+        if (done) {
+                __typeof__(m->shutdown_waiters) w =
+                        reallocarray(m->shutdown_waiters, m->n_shutdown_waiters + 1, sizeof *w);
+                if (!w)
+                        return -ENOMEM;
+                m->shutdown_waiters = w;
+                w[m->n_shutdown_waiters++] = (__typeof__(*w)){ done, userdata };
+        }
 
         if (!m->shutting_down) {
                 m->shutting_down = true;
                 log_info("Shutting down: stopping %u session(s) with a grace of %.3fs.", m->n_active,
                          (double) grace_usec / USEC_PER_SEC);
                 (void) sd_notify(0, "STOPPING=1");
-                m->listen_source = sd_event_source_disable_unref(m->listen_source);
+                LIST_FOREACH (faces, f, m->faces)
+                        if (f->shutting_down)
+                                f->shutting_down(f);
                 r = sd_event_add_time_relative(m->event, &m->shutdown_timer, CLOCK_MONOTONIC,
-                                               grace_usec + 5 * USEC_PER_SEC, USEC_PER_SEC, on_shutdown_deadline, m);
+                                               grace_usec + 5 * USEC_PER_SEC, USEC_PER_SEC,
+                                               on_shutdown_deadline, m);
                 if (r < 0)
                         log_warning_errno(r, "Failed to arm the shutdown deadline: %m");
         }
@@ -264,7 +303,7 @@ int manager_begin_shutdown(Manager *m, uint64_t grace_usec) {
                 for (Session *s = m->buckets[b], *next; s; s = next) {
                         next = s->hash_next;
                         if (s->active)
-                                (void) session_stop(s, grace_usec, NULL);
+                                (void) session_stop(s, grace_usec, NULL, NULL, NULL);
                         else
                                 session_hurry_lingering(s, grace_usec);
                 }
@@ -275,7 +314,7 @@ int manager_begin_shutdown(Manager *m, uint64_t grace_usec) {
 static int on_signal(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata) {
         Manager *m = userdata;
         log_info("Received %s.", strsignal((int) si->ssi_signo));
-        return manager_begin_shutdown(m, OLY_DEFAULT_SHUTDOWN_GRACE_SEC * USEC_PER_SEC);
+        return manager_begin_shutdown(m, OLY_DEFAULT_SHUTDOWN_GRACE_SEC * USEC_PER_SEC, NULL, NULL);
 }
 
 static int manager_load_config(Manager *m) {
@@ -321,14 +360,18 @@ int manager_startup(Manager *m) {
 
         r = oly_state_dir(&m->state_dir);
         if (r < 0)
-                return log_error_errno(r, "Failed to determine the state directory (OLY_STATE_DIR must be absolute): %m");
+                return log_error_errno(
+                        r, "Failed to determine the state directory (OLY_STATE_DIR must be absolute): %m");
         r = oly_runtime_dir(&m->runtime_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to determine the runtime directory: %m");
         r = oly_bus_socket_path(&m->bus_path);
         if (r == -ENAMETOOLONG)
-                return log_error_errno(r, "The bus socket path under %s is too long for a unix socket (max 107 bytes); "
-                                          "set OLY_RUNTIME_DIR to a shorter directory.", m->runtime_dir);
+                return log_error_errno(
+                        r,
+                        "The bus socket path under %s is too long for a unix socket (max 107 bytes); "
+                        "set OLY_RUNTIME_DIR to a shorter directory.",
+                        m->runtime_dir);
         if (r < 0)
                 return log_error_errno(r, "Failed to determine the bus socket path: %m");
 
@@ -354,7 +397,8 @@ int manager_startup(Manager *m) {
                 return log_error_errno(errno, "Failed to open %s: %m", lockpath);
         if (flock(m->lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
-                        return log_error_errno(-EBUSY, "Another oly-daemon is already running for %s.", m->state_dir);
+                        return log_error_errno(-EBUSY, "Another oly-daemon is already running for %s.",
+                                               m->state_dir);
                 return log_error_errno(errno, "Failed to lock %s: %m", lockpath);
         }
 
@@ -376,11 +420,20 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to open the database %s: %m", dbpath);
 
+        m->host.db = m->db;
+        m->host.sessions_dir = m->sessions_dir;
+        m->host.prompt = m->prompt;
+        m->hooks.state_dir = m->state_dir;
+        m->hooks.runtime_dir = m->runtime_dir;
+        m->pushes.db = m->db;
+
         r = db_session_mark_lost(m->db, now_usec(CLOCK_REALTIME));
         if (r < 0)
                 return log_error_errno(r, "Failed to update sessions left by an earlier daemon: %m");
         if (r > 0)
-                log_warning("%d session(s) were still marked active by a daemon that is gone; now 'unknown'.", r);
+                log_warning(
+                        "%d session(s) were still marked active by a daemon that is gone; now 'unknown'.",
+                        r);
 
         sigset_t ss;
         sigemptyset(&ss);
@@ -397,17 +450,10 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Failed to watch signals: %m");
         (void) sd_event_set_watchdog(m->event, true);
 
-        r = bus_server_listen(m);
-        if (r < 0)
-                return r;
-        (void) bus_user_connect(m);
-
-        log_info("oly-daemon %s serving %s (state in %s).", OLY_VERSION, m->bus_path, m->state_dir);
         return 0;
 }
 
 int manager_run(Manager *m) {
-        (void) http_child_start(m);
         (void) sd_notifyf(0, "READY=1\nSTATUS=%u sessions running", m->n_active);
         return sd_event_loop(m->event);
 }

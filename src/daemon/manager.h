@@ -1,102 +1,103 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The Manager: the daemon's one object — event loop, configuration, database, sessions, bus clients. */
+/* The Manager: the daemon's one object — event loop, configuration, database, the table of sessions and
+ * their accounting, notifications, shutdown. Like the sessions it knows nothing of D-Bus: what serves it
+ * to the outside (the D-Bus server, the oly-http child, later the node link) registers as a face and
+ * hears every session event. */
 #pragma once
 
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "config.h"
 #include "db.h"
+#include "hook.h"
 #include "id.h"
-
-typedef struct Session Session;
-typedef struct BusClient BusClient;
-typedef struct Hook Hook;
-typedef struct Push Push;
+#include "list.h"
+#include "push.h"
+#include "session.h"
 
 #define MANAGER_SESSION_BUCKETS 1024
 
-typedef struct Manager {
+typedef struct Manager Manager;
+typedef struct ManagerFace ManagerFace;
+typedef struct BusServer BusServer;
+typedef struct HttpChild HttpChild;
+
+/* Something that serves the core to the outside. Every callback may be NULL. */
+struct ManagerFace {
+        LIST_FIELDS(ManagerFace, faces);
+        void (*session_event)(ManagerFace *f, Session *s, SessionEvent e, unsigned changed);
+        void (*shutting_down)(ManagerFace *f); /* a shutdown began: take no new work */
+        void (*exiting)(ManagerFace *f); /* the loop is about to end: flush what is queued */
+        void (*free)(ManagerFace *f); /* the manager goes: release everything (sessions are gone) */
+        void *userdata;
+};
+
+typedef void (*manager_shutdown_fn)(Manager *m, void *userdata);
+
+struct Manager {
+        SessionHost host; /* what the sessions see of us */
         sd_event *event;
         OlyConfig config;
         char *state_dir, *runtime_dir, *sessions_dir, *bus_path;
         Database *db;
         int lock_fd;
+        char *node_name; /* this machine's name in notifications ({node}) */
+        struct PromptMatcher *prompt;
 
-        /* The private socket. bound_socket: we created the file (and remove it at exit). */
-        int listen_fd;
-        bool bound_socket;
-        sd_event_source *listen_source;
-        BusClient *clients;
-        unsigned n_clients;
-        uint64_t next_client_serial;
-        sd_id128_t server_id;
+        ManagerFace *faces;
+        BusServer *bus_server; /* bus-server.c's: the private socket and the user bus */
 
-        sd_bus *user_bus; /* best effort: NULL when there is no session bus */
-
-        /* oly-http as our child (without a service manager): its listening socket, passed in by 'oly
-         * daemon start', and restart bookkeeping. */
+        /* oly-http: its listening socket when 'oly daemon start' passed one in (we run oly-http as our
+         * child then), and whether it runs without authentication. */
         int http_listen_fd;
         bool http_no_auth;
-        pid_t http_pid;
-        sd_event_source *http_child, *http_restart;
-        unsigned http_restarts;
-        usec_t http_window_start;
-
-        struct PromptMatcher *prompt;
-        char *node_name; /* this machine's name in notifications ({node}) */
+        HttpChild *http_child;
 
         /* Sessions held in memory: every active one, and finished ones until they are evicted. */
         Session *buckets[MANAGER_SESSION_BUCKETS];
         unsigned n_sessions, n_active;
         unsigned n_lingering; /* ended sessions whose stopped processes still await SIGKILL */
 
-        /* Helper processes running for notifications: notification_hook runs and oly-push children. */
-        Hook *hooks;
-        unsigned n_hooks;
-        Push *pushes;
-        unsigned n_pushes;
+        HookRunner hooks;
+        PushSender pushes;
 
         bool shutting_down;
-        sd_bus_message **shutdown_waiters;
+        struct {
+                manager_shutdown_fn done;
+                void *userdata;
+        } * shutdown_waiters;
         size_t n_shutdown_waiters;
         sd_event_source *shutdown_timer;
-} Manager;
+};
 
 int manager_new(Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 
+/* Directories, lock, configuration, database, signals. */
 int manager_startup(Manager *m);
 int manager_run(Manager *m);
 
-/* Session lookup. manager_get_session: the exact id, from memory, or loaded back from the
- * database (finished sessions only). */
+void manager_add_face(Manager *m, ManagerFace *f);
+void manager_remove_face(Manager *m, ManagerFace *f);
+
+/* Session lookup. manager_find_session: the exact id, in memory. manager_get_session: also loaded back
+ * from the database (finished sessions only); -ENXIO when there is no such session. */
 Session *manager_find_session(Manager *m, const char *id);
 int manager_get_session(Manager *m, const char *id, Session **ret);
-void manager_add_session(Manager *m, Session *s);
-void manager_remove_session(Manager *m, Session *s);
+/* Resolves what a caller typed: a unique prefix, or "" for the most recent session. -ENXIO: no match
+ * (or no sessions at all); -ENOTUNIQ: ambiguous, with up to 10 candidates in *ret_candidates (NULL
+ * terminated; the caller frees it); -EINVAL: not a possible prefix. */
+int manager_resolve_id(Manager *m, const char *prefix, char ret_id[static OLY_ID_STRLEN],
+                       char ***ret_candidates);
+#define MANAGER_CANDIDATES_MAX 10
 
-/* Resolves what a caller typed (a unique prefix, or "" for the most recent) and sets a named
- * D-Bus error on failure. */
-int manager_resolve_session(Manager *m, const char *prefix, Session **ret, sd_bus_error *error);
-
-/* Session accounting hooks, called by the session state machine. */
-void manager_session_started(Manager *m, Session *s);
-void manager_session_ended(Manager *m, Session *s);
-void manager_session_lingering(Manager *m, int delta);
+/* Creates a session with a new id (see session_spawn() for the failure contract). -ESHUTDOWN while
+ * shutting down, -EUSERS at max_running_sessions. */
+int manager_create_session(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason);
 
 void manager_update_status(Manager *m);
 
-/* Begins a shutdown: stops every active session within grace, then leaves the loop. */
-int manager_begin_shutdown(Manager *m, uint64_t grace_usec);
-
-/* Emits on every connected bus (private clients and the user bus). */
-typedef int (*manager_emit_fn)(sd_bus *bus, void *userdata);
-void manager_emit(Manager *m, manager_emit_fn fn, void *userdata);
-
-/* manager-dbus.c */
-extern const sd_bus_vtable manager_vtable[];
-extern const sd_bus_vtable web_vtable[];
-int manager_add_bus_objects(Manager *m, sd_bus *bus);
-int bus_error_from_errno(sd_bus_error *error, int r, const char *fmt, ...) _printf_(3, 4);
+/* Begins a shutdown: stops every active session within grace, then leaves the loop. done (may be NULL)
+ * runs once every session has ended. */
+int manager_begin_shutdown(Manager *m, uint64_t grace_usec, manager_shutdown_fn done, void *userdata);

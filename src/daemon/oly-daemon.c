@@ -4,9 +4,12 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bus-server.h"
+#include "http-child.h"
 #include "log.h"
-#include "manager.h"
 #include "macro.h"
+#include "manager-dbus.h"
+#include "manager.h"
 
 static bool arg_http_no_auth = false;
 
@@ -60,6 +63,15 @@ int main(int argc, char *argv[]) {
         r = manager_startup(m);
         if (r < 0)
                 return 1;
+        /* The faces: D-Bus (the private socket and the user bus), and oly-http when we run it. */
+        r = bus_server_new(m, manager_dbus_add_objects, NULL);
+        if (r < 0)
+                return 1;
+        r = manager_dbus_setup(m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the D-Bus face: %m"), 1;
+        log_info("oly-daemon %s serving %s (state in %s).", OLY_VERSION, m->bus_path, m->state_dir);
+        (void) http_child_start(m);
         r = manager_run(m);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m"), 1;

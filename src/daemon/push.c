@@ -21,8 +21,8 @@ extern char **environ;
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 struct Push {
-        Manager *manager;
-        struct Push *next, *prev;
+        PushSender *sender;
+        LIST_FIELDS(Push, pushes);
         pid_t pid;
         int out_fd;
         sd_event_source *child, *timer;
@@ -32,13 +32,8 @@ struct Push {
 };
 
 static void push_free(Push *p) {
-        if (p->prev)
-                p->prev->next = p->next;
-        else
-                p->manager->pushes = p->next;
-        if (p->next)
-                p->next->prev = p->prev;
-        p->manager->n_pushes--;
+        LIST_REMOVE(pushes, p->sender->pushes, p);
+        p->sender->n_pushes--;
         sd_event_source_disable_unref(p->child);
         sd_event_source_disable_unref(p->timer);
         safe_close(p->out_fd);
@@ -81,7 +76,8 @@ static char *push_payload(const HookEvent *e) {
                 json_object_object_add(o, "trigger", json_object_new_string(strempty(e->trigger)));
                 json_object_object_add(o, "node", text(strempty(e->node), max));
                 json_object_object_add(o, "url", json_object_new_string(url));
-                s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                s = json_object_to_json_string_ext(o,
+                                                   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
                 if (s && strlen(s) <= OLY_PUSH_PAYLOAD_MAX)
                         return strdup(s);
         }
@@ -100,18 +96,18 @@ static int add_subscription(const char *endpoint, const char *p256dh, const char
         return json_object_array_add(subs, o) < 0 ? (json_object_put(o), -ENOMEM) : 0;
 }
 
-static char *push_subject(Manager *m) {
+static char *push_subject(PushSender *m) {
         char host[256] = {}, *s;
 
-        if (!isempty(m->config.web_push_subject))
-                return strdup(m->config.web_push_subject);
+        if (!isempty(m->config->web_push_subject))
+                return strdup(m->config->web_push_subject);
         if (gethostname(host, sizeof host - 1) < 0 || isempty(host))
                 strcpy(host, "localhost");
         return asprintf(&s, "mailto:oly@%s", host) < 0 ? NULL : s;
 }
 
 /* The job in a sealed memfd, at offset 0: a pipe would hold only 64 KiB of it. */
-static int push_job_fd(Manager *m, const HookEvent *e, json_object *subs) {
+static int push_job_fd(PushSender *m, const HookEvent *e, json_object *subs) {
         _cleanup_(json_object_putp) json_object *job = json_object_new_object();
         _cleanup_free_ char *payload = push_payload(e), *subject = push_subject(m);
         _cleanup_close_ int fd = -EBADF;
@@ -122,9 +118,10 @@ static int push_job_fd(Manager *m, const HookEvent *e, json_object *subs) {
         if (!job || !payload || !subject)
                 return -ENOMEM;
         json_object_object_add(job, "subject", json_object_new_string(subject));
-        json_object_object_add(job, "vapid_public_key", json_object_new_string(m->config.web_push_vapid_public_key));
+        json_object_object_add(job, "vapid_public_key",
+                               json_object_new_string(m->config->web_push_vapid_public_key));
         json_object_object_add(job, "vapid_private_key",
-                               json_object_new_string(m->config.web_push_vapid_private_key));
+                               json_object_new_string(m->config->web_push_vapid_private_key));
         json_object_object_add(job, "payload", json_object_new_string(payload));
         json_object_object_add(job, "ttl", json_object_new_int(PUSH_TTL_SEC));
         json_object_object_add(job, "urgency", json_object_new_string("high"));
@@ -155,14 +152,15 @@ static int push_job_fd(Manager *m, const HookEvent *e, json_object *subs) {
 }
 
 static void push_read_results(Push *p) {
-        Manager *m = p->manager;
+        PushSender *m = p->sender;
         _cleanup_free_ char *buf = NULL;
         unsigned sent = 0, gone = 0, failed = 0;
         ssize_t n = 0;
         struct stat st;
 
         if (fstat(p->out_fd, &st) < 0 || st.st_size < 0)
-                return (void) log_warning_errno(errno, "Cannot read oly-push's results for %s: %m", p->session_id);
+                return (void) log_warning_errno(errno, "Cannot read oly-push's results for %s: %m",
+                                                p->session_id);
         size_t size = MIN((size_t) st.st_size, (size_t) PUSH_RESULTS_MAX);
         buf = malloc(size + 1);
         if (!buf)
@@ -222,7 +220,8 @@ static int on_push_exit(sd_event_source *src, const siginfo_t *si, void *userdat
         if (si->si_code == CLD_EXITED && si->si_status != 0)
                 log_warning("oly-push for %s failed with exit code %d.", p->session_id, si->si_status);
         else if (si->si_code != CLD_EXITED && !p->timed_out)
-                log_warning("oly-push for %s was killed by signal %s.", p->session_id, strsignal(si->si_status));
+                log_warning("oly-push for %s was killed by signal %s.", p->session_id,
+                            strsignal(si->si_status));
         /* What it finished before an error or the timeout counts all the same. */
         push_read_results(p);
         (void) kill(-p->pid, SIGKILL); /* the group leader is still unreaped: its id cannot be reused */
@@ -257,7 +256,7 @@ static char **push_env(void) {
         return env;
 }
 
-int push_notify(Manager *m, const HookEvent *e) {
+int push_notify(PushSender *m, const HookEvent *e) {
         _cleanup_(json_object_putp) json_object *subs = NULL;
         _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF;
         _cleanup_free_ char *binary = NULL;
@@ -266,7 +265,8 @@ int push_notify(Manager *m, const HookEvent *e) {
         pid_t pid;
         int r;
 
-        if (isempty(m->config.web_push_vapid_public_key) || isempty(m->config.web_push_vapid_private_key)) {
+        if (isempty(m->config->web_push_vapid_public_key) ||
+            isempty(m->config->web_push_vapid_private_key)) {
                 log_debug("No VAPID key pair: no web push for %s.", e->id);
                 return 0;
         }
@@ -279,7 +279,8 @@ int push_notify(Manager *m, const HookEvent *e) {
         if (json_object_array_length(subs) == 0)
                 return 0;
         if (m->n_pushes >= PUSH_RUNNING_MAX) {
-                log_warning("%u web pushes are still being sent; not sending one for %s.", m->n_pushes, e->id);
+                log_warning("%u web pushes are still being sent; not sending one for %s.", m->n_pushes,
+                            e->id);
                 return -EBUSY;
         }
 
@@ -307,13 +308,10 @@ int push_notify(Manager *m, const HookEvent *e) {
                 spawn_kill_and_reap(pid);
                 return log_oom();
         }
-        p->manager = m;
+        p->sender = m;
         p->pid = pid;
         p->out_fd = TAKE_FD(out_fd);
-        p->next = m->pushes;
-        if (m->pushes)
-                m->pushes->prev = p;
-        m->pushes = p;
+        LIST_PREPEND(pushes, m->pushes, p);
         m->n_pushes++;
         r = sd_event_add_child(m->event, &p->child, pid, WEXITED, on_push_exit, p);
         if (r < 0) {
@@ -322,7 +320,7 @@ int push_notify(Manager *m, const HookEvent *e) {
                 return log_warning_errno(r, "Failed to watch oly-push for %s: %m", e->id);
         }
         p->timeout = MIN(PUSH_TIMEOUT_BASE_USEC + (usec_t) json_object_array_length(subs) *
-                                                           OLY_PUSH_REQUEST_TIMEOUT_SEC * USEC_PER_SEC,
+                                                          OLY_PUSH_REQUEST_TIMEOUT_SEC * USEC_PER_SEC,
                          PUSH_TIMEOUT_MAX_USEC);
         (void) sd_event_add_time_relative(m->event, &p->timer, CLOCK_MONOTONIC, p->timeout,
                                           10 * USEC_PER_MSEC, on_push_timeout, p);
@@ -331,7 +329,7 @@ int push_notify(Manager *m, const HookEvent *e) {
         return 0;
 }
 
-void push_kill_all(Manager *m) {
+void push_kill_all(PushSender *m) {
         while (m->pushes) {
                 (void) kill(-m->pushes->pid, SIGKILL);
                 push_free(m->pushes);

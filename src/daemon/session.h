@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A session: one command on its own PTY, its output log, and its status machine. */
+/* A session: one command on its own PTY, its output log, its input queue and its status machine. This is
+ * the daemon's core: it knows nothing of D-Bus. It reports to its host (the Manager) through one event
+ * callback and answers waiting callers through completion callbacks; the faces (session-dbus.c,
+ * manager-dbus.c, later the node link) turn those into replies and signals.
+ *
+ * The object is split by subject, all behind this one header:
+ *   session.c         lifecycle: allocation, the status machine, stop/kill, lingering jobs, eviction
+ *   session-spawn.c   spawning a command on a new PTY (and a start that fails)
+ *   session-io.c      the PTY hot path, output.log, the terminal model, resize, log and stream readers
+ *   session-attach.c  attached terminal streams, each with its own offset in the output
+ *   session-input.c   the input queue and the calls waiting until their bytes are written
+ *   session-prompt.c  the input-needed state and the calls waiting for it */
 #pragma once
 
 #include <signal.h>
-#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include "attach-protocol.h"
 #include "buf.h"
+#include "config.h"
 #include "db.h"
-#include "manager.h"
+#include "list.h"
+#include "prompt.h"
 #include "terminal.h"
 
 /* How long after the leader's exit we keep reading the PTY for output still in flight before we
@@ -24,34 +36,85 @@
 /* Terminal streams open on one session at once. */
 #define SESSION_CLIENTS_MAX 64
 
+typedef struct Session Session;
 typedef struct AttachClient AttachClient;
-typedef struct PromptWaiter PromptWaiter;
+typedef struct SessionWaiter SessionWaiter;
 
-/* A SendInput call waiting until its bytes are in the PTY. */
-typedef struct InputWaiter {
-        sd_bus_message *reply;
-        uint64_t until; /* input_written must reach this */
-} InputWaiter;
+/* What a session tells its host. */
+typedef enum SessionEvent {
+        SESSION_EVENT_STARTED, /* it counts as active now (also a start that fails: ENDED follows) */
+        SESSION_EVENT_CHANGED, /* the properties in the mask changed */
+        SESSION_EVENT_ENDED, /* it is no longer active */
+        SESSION_EVENT_INPUT_NEEDED, /* it began waiting for input */
+        SESSION_EVENT_NOTIFY, /* a new waiting episode of a session with notifications on */
+        SESSION_EVENT_LINGER_BEGIN, /* ended, but a stopped job still awaits its SIGKILL */
+        SESSION_EVENT_LINGER_END,
+        SESSION_EVENT_EVICT, /* finished and unused: the host may free it now (and must not use it after) */
+        _SESSION_EVENT_MAX,
+} SessionEvent;
+
+/* The properties a SESSION_EVENT_CHANGED names. */
+typedef enum SessionProperty {
+        SESSION_PROP_STATUS = 1U << 0,
+        SESSION_PROP_EXIT_CODE = 1U << 1,
+        SESSION_PROP_ENDED_AT = 1U << 2,
+        SESSION_PROP_INPUT_NEEDED = 1U << 3, /* InputNeeded, InputTrigger and InputLine together */
+        SESSION_PROP_NOTIFICATIONS = 1U << 4,
+} SessionProperty;
+
+/* What a session needs from whoever owns it. The pointers stay valid for the sessions' lifetime. */
+typedef struct SessionHost {
+        sd_event *event;
+        const OlyConfig *config;
+        Database *db;
+        const char *sessions_dir;
+        PromptMatcher *prompt; /* NULL: no prompt detection */
+        void (*event_cb)(struct SessionHost *h, Session *s, SessionEvent e, unsigned changed);
+} SessionHost;
+
+/* A caller waiting for something to happen to a session (StopSession, SendInput, WaitForInputNeeded).
+ * done runs once, with the session still valid, and the waiter is freed right after it returns;
+ * session_waiter_cancel() frees it without calling done (a caller that went away). */
+typedef enum SessionWaitResult {
+        SESSION_WAIT_DONE, /* stopped / input written / input needed */
+        SESSION_WAIT_ENDED, /* the session ended first (input: not all of it was written) */
+        SESSION_WAIT_TIMEOUT,
+} SessionWaitResult;
+typedef void (*session_waiter_fn)(Session *s, SessionWaitResult result, void *userdata);
+
+struct SessionWaiter {
+        Session *session;
+        LIST_FIELDS(SessionWaiter, waiters);
+        SessionWaiter **head; /* the list it is in */
+        unsigned *count;
+        uint64_t until; /* input waiters: input_written must reach this */
+        sd_event_source *timer;
+        session_waiter_fn done;
+        void *userdata;
+};
 
 struct Session {
-        Manager *manager;
-        Session *hash_next;
+        SessionHost *host;
+        Session *hash_next; /* the host's table */
 
         SessionRecord rec; /* what the database holds; rec.id is the id */
-        char *object_path;
+        char *object_path; /* the faces' name for it, made once */
+
+        /* Input needed (session-prompt.c). */
         int input_needed; /* 'b' properties are read as int by sd-bus */
         char *input_trigger, *input_line; /* why, while input_needed */
-        char *notified;                   /* trigger+line last notified in this waiting episode */
+        char *notified; /* trigger+line last notified in this waiting episode */
         sd_event_source *prompt_timer;
         bool prompt_silence_phase; /* the timer is waiting for prompt_silence_seconds, not prompt_idle_ms */
-        PromptWaiter *prompt_waiters;
+        SessionWaiter *prompt_waiters;
+        unsigned n_prompt_waiters;
         int notifications_enabled;
 
+        /* The PTY, the log and the terminal model (session-io.c). */
         int master_fd;
         int log_fd;
         sd_event_source *pty_source, *child_source, *stop_timer, *drain_timer, *evict_timer;
         sd_event_source *linger_poll; /* while lingering: have the stopped job's processes gone? */
-
         Terminal *term; /* NULL once the session has ended */
         sd_event_source *term_source;
         uint64_t last_output_usec; /* CLOCK_MONOTONIC */
@@ -59,30 +122,66 @@ struct Session {
         unsigned initial_rows, initial_cols;
 
         /* Output: out_offset bytes so far, all in output.log; attached clients each track their own
-         * offset and are served from the log when they fall behind. */
+         * offset and are served from the log when they fall behind (session-attach.c). */
         uint64_t out_offset;
         bool log_broken; /* an append failed: the log no longer holds every byte */
         AttachClient *clients;
         unsigned n_clients;
 
-        /* Input: bytes for the PTY not yet written; input_written counts all bytes ever written. */
+        /* Input: bytes for the PTY not yet written; input_written counts all bytes ever written
+         * (session-input.c). */
         Buf input;
         uint64_t input_written;
-        InputWaiter *input_waiters;
-        size_t n_input_waiters;
+        SessionWaiter *input_waiters;
+        unsigned n_input_waiters;
         bool input_paused; /* clients are not read while input is full */
 
+        /* Lifecycle (session.c). */
         pid_t groups[4]; /* process groups to signal on stop, see session_learn_groups() */
         unsigned n_groups;
         bool lingering; /* ended, but a stopped job still waits for its SIGKILL */
-
-        bool active; /* counted in manager->n_active */
+        bool active; /* running (or starting): counted by the host */
         bool stop_requested, kill_requested, sigkill_sent, child_exited, pty_closed;
         siginfo_t exit_info;
-
-        sd_bus_message **stop_waiters; /* StopSession calls that reply once the session has ended */
-        size_t n_stop_waiters;
+        SessionWaiter *stop_waiters; /* answered once the session has ended */
+        unsigned n_stop_waiters;
 };
+
+/* ---- session.c: lifecycle ---- */
+
+Session *session_alloc(SessionHost *h, const char *id);
+Session *session_free(Session *s);
+/* A finished session loaded back from its row (for lookups after eviction). */
+int session_load(SessionHost *h, const SessionRecord *rec, Session **ret);
+
+void session_changed(Session *s, unsigned properties);
+void session_emit(Session *s, SessionEvent e);
+int session_save(Session *s);
+
+/* Polite stop: SIGHUP + SIGTERM + SIGCONT to the session's process groups, SIGKILL after grace. done (may
+ * be NULL) runs once the session has ended (at once if it has already: then it returns 0 with done run). */
+int session_stop(Session *s, uint64_t grace_usec, session_waiter_fn done, void *userdata,
+                 SessionWaiter **ret);
+/* For a session that ended while its stopped job lingers: bring the job's SIGKILL forward to at most
+ * grace_usec from now (0: at once). */
+void session_hurry_lingering(Session *s, uint64_t grace_usec);
+/* Sends sig to the session's process groups; SIGKILL marks it killed. -ESRCH once it has ended. */
+int session_kill(Session *s, int sig);
+int session_set_notifications(Session *s, bool enabled);
+/* Arms (or re-arms) the timer that hands a finished session back to the host for freeing. */
+void session_schedule_eviction(Session *s);
+/* Called by the I/O side when the leader exited and the PTY is drained (or gone). */
+void session_end(Session *s);
+void session_on_child_exit(Session *s, const siginfo_t *si);
+
+/* Waiters, shared by the three kinds. */
+int session_waiter_new(Session *s, SessionWaiter **head, unsigned *count, session_waiter_fn done,
+                       void *userdata, SessionWaiter **ret);
+void session_waiter_complete(SessionWaiter *w, SessionWaitResult result);
+void session_waiters_complete(SessionWaiter **head, SessionWaitResult result);
+void session_waiter_cancel(SessionWaiter *w);
+
+/* ---- session-spawn.c ---- */
 
 typedef struct SessionSpawn {
         const char *title;
@@ -93,39 +192,25 @@ typedef struct SessionSpawn {
         bool notifications_enabled;
 } SessionSpawn;
 
-/* Creates the row, the log and the process. On an exec failure the session exists, has ended as
- * failed (reason in its log) and *ret is still set; the return is then -ENOEXEC-ish (the errno of
- * the failure) and *ret_reason says why in words. */
-int session_spawn(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason);
+/* Stores the row for the (new, unique) id, opens the log and spawns the process. The session is returned
+ * in *ret whenever it exists: on an exec failure it has ended as failed (reason in its log), the return
+ * is the errno of the failure and *ret_reason says why in words. The host has heard
+ * SESSION_EVENT_STARTED (and ENDED on failure) by then. */
+int session_spawn(SessionHost *h, const char *id, const SessionSpawn *p, Session **ret, char **ret_reason);
+
+/* ---- session-io.c ---- */
 
 /* Creates sessions/<id>/ and output.log and starts reading the PTY (no output is read before the log
  * exists). */
 int session_open_files(Session *s);
-
-/* Loads a finished session back from its row (for lookups after eviction). */
-int session_load(Manager *m, const SessionRecord *rec, Session **ret);
-
-Session *session_free(Session *s);
-
-/* Polite stop: SIGTERM + SIGHUP + SIGCONT to the session's process groups, SIGKILL after grace. If
- * reply is not NULL it is answered when the session has ended. */
-int session_stop(Session *s, uint64_t grace_usec, sd_bus_message *reply);
-/* For a session that ended while its stopped job lingers: bring the job's SIGKILL forward to at most
- * grace_usec from now (0: at once). */
-void session_hurry_lingering(Session *s, uint64_t grace_usec);
-
-/* Sends sig to the session's process groups; SIGKILL marks it killed. */
-int session_kill(Session *s, int sig);
-int session_set_notifications(Session *s, bool enabled);
-
-/* Arms (or re-arms) the timer that drops a finished session from memory. */
-void session_schedule_eviction(Session *s);
-
-const char *session_path(Session *s);
-
-/* Queues bytes for the PTY. reply (may be NULL) is answered once they are written. -ENOBUFS when the
- * queue is full, -ESRCH when the session has ended. */
-int session_write_input(Session *s, const void *data, size_t n, sd_bus_message *reply);
+/* Starts the terminal model's catch-up source (after spawn or adoption). */
+int session_start_model(Session *s);
+/* Reads once: 1 if data was read, 0 on EAGAIN, -EIO when the terminal is gone. */
+int session_read_pty(Session *s);
+void session_close_pty(Session *s);
+void session_log_line(Session *s, const char *fmt, ...) _printf_(2, 3);
+/* The terminal model, made on first use; NULL when there is none. */
+Terminal *session_term(Session *s);
 int session_resize(Session *s, unsigned rows, unsigned cols);
 /* Opens a terminal stream; returns the client's end of the socket. from_start: all output from the first
  * byte (also for a session that has already ended) instead of a snapshot of the screen. */
@@ -133,24 +218,36 @@ int session_open_terminal(Session *s, bool from_start, int *ret_fd);
 /* For readers of output.log: an fd on it, and the resize history (offset, rows, cols triples). */
 int session_open_log(Session *s, int *ret_fd, uint64_t **ret_resizes, size_t *ret_n);
 bool session_app_cursor(Session *s);
+void session_update_pty_events(Session *s);
 
-/* WaitForInputNeeded: replies at once when the session needs input or has ended, else when it does, or
- * at the timeout (0: never). */
-int session_wait_input_needed(Session *s, uint64_t timeout_usec, sd_bus_message *msg);
+/* ---- session-input.c ---- */
 
-/* attach.c */
-void attach_client_wake(AttachClient *c);
+/* Queues bytes for the PTY. done (may be NULL) runs once they are written (SESSION_WAIT_DONE) or the
+ * session ended first (SESSION_WAIT_ENDED). -ENOBUFS when the queue is full, -ESRCH when the session has
+ * ended, -EUSERS when too many calls wait already. */
+int session_write_input(Session *s, const void *data, size_t n, session_waiter_fn done, void *userdata,
+                        SessionWaiter **ret);
+/* Writes queued input; completes the waiters whose bytes are all in. */
+void session_flush_input(Session *s);
+/* The session ended: its queue is dropped and its waiters hear SESSION_WAIT_ENDED. */
+void session_input_done(Session *s);
+
+/* ---- session-prompt.c ---- */
+
+/* New output: the session is not waiting (any more); quiet is measured from now. */
+void session_prompt_output(Session *s);
+/* Input was written: the next prompt is a new waiting episode. */
+void session_clear_input_needed(Session *s, bool by_input);
+/* done runs with SESSION_WAIT_DONE when the session needs input (at once if it does), ENDED when it
+ * ends, TIMEOUT after timeout_usec (0 or USEC_INFINITY: never). -EUSERS when too many wait already. */
+int session_wait_input_needed(Session *s, uint64_t timeout_usec, session_waiter_fn done, void *userdata,
+                              SessionWaiter **ret);
+void session_prompt_done(Session *s);
+
+/* ---- session-attach.c ---- */
+
+int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint64_t offset);
+AttachClient *attach_client_free(AttachClient *c);
 void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t offset);
 void attach_clients_session_ended(Session *s);
 void attach_clients_resume_input(Session *s);
-int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint64_t offset);
-AttachClient *attach_client_free(AttachClient *c);
-
-/* session-dbus.c */
-extern const sd_bus_vtable session_vtable[];
-int session_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
-                        sd_bus_error *error);
-int session_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
-int session_append_struct(sd_bus_message *m, Session *s);
-int session_record_append_struct(sd_bus_message *m, const SessionRecord *r, bool input_needed);
-void session_send_changed(Session *s, const char *property, ...);

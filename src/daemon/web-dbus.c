@@ -5,15 +5,17 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus-server.h"
 #include "log.h"
 #include "manager.h"
 #include "oly-def.h"
 #include "time-util.h"
+#include "web-dbus.h"
 
 static int web_error(sd_bus_error *error, int r, const char *what) {
         log_warning_errno(r, "%s: %m", what);
-        return sd_bus_error_setf(error, r == -ENOMEM ? SD_BUS_ERROR_NO_MEMORY : SD_BUS_ERROR_FAILED, "%s: %s", what,
-                                 strerror(-r));
+        return sd_bus_error_setf(error, r == -ENOMEM ? SD_BUS_ERROR_NO_MEMORY : SD_BUS_ERROR_FAILED,
+                                 "%s: %s", what, strerror(-r));
 }
 
 /* A SHA-256 digest in lowercase hex: anything else is not one of ours. */
@@ -67,7 +69,7 @@ static int method_set_password_hash(sd_bus_message *msg, void *userdata, sd_bus_
                 return web_error(error, r, "Failed to store the web password");
         log_info("The web password was set; every earlier web login is revoked.");
         /* Every client hears it (oly-http drops the logins it validated). */
-        manager_emit(m, emit_password_set, NULL);
+        bus_server_emit(m->bus_server, emit_password_set, NULL);
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -196,8 +198,8 @@ static int method_record_login_failure(sd_bus_message *msg, void *userdata, sd_b
                 failures++;
                 if (failures >= OLY_WEB_LOGIN_FAILURES_MAX) {
                         locked = now + (usec_t) OLY_WEB_LOCKOUT_SEC * USEC_PER_SEC;
-                        log_warning("%u failed web logins from %s: locked out for %u minutes.", failures, client,
-                                    OLY_WEB_LOCKOUT_SEC / 60);
+                        log_warning("%u failed web logins from %s: locked out for %u minutes.", failures,
+                                    client, OLY_WEB_LOCKOUT_SEC / 60);
                 }
                 r = db_web_login_put(m->db, client, failures, first, locked, OLY_WEB_LOGIN_CLIENTS_MAX, now);
                 if (r < 0)
@@ -235,12 +237,15 @@ static int method_add_push_subscription(sd_bus_message *msg, void *userdata, sd_
                 return r;
         if (!startswith(endpoint, "https://") || !push_field_valid(endpoint) || !push_field_valid(p256dh) ||
             !push_field_valid(auth))
-                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
-                                         "A push subscription needs an https:// endpoint and its p256dh and auth "
-                                         "keys, each under %u bytes.", OLY_PUSH_FIELD_MAX);
+                return sd_bus_error_setf(
+                        error, OLY_ERROR_INVALID_ARGUMENT,
+                        "A push subscription needs an https:// endpoint and its p256dh and auth "
+                        "keys, each under %u bytes.",
+                        OLY_PUSH_FIELD_MAX);
         r = db_push_add(m->db, endpoint, p256dh, auth, now_usec(CLOCK_REALTIME), OLY_PUSH_SUBSCRIPTIONS_MAX);
         if (r == -ENOSPC)
-                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED, "%u push subscriptions are already stored.",
+                return sd_bus_error_setf(error, OLY_ERROR_LIMIT_REACHED,
+                                         "%u push subscriptions are already stored.",
                                          OLY_PUSH_SUBSCRIPTIONS_MAX);
         if (r < 0)
                 return web_error(error, r, "Failed to store the push subscription");
@@ -302,8 +307,9 @@ static int method_list_nodes(sd_bus_message *msg, void *userdata, sd_bus_error *
         return sd_bus_send(NULL, reply, NULL);
 }
 
-static int property_get_password_set(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_password_set(sd_bus *bus, const char *path, const char *interface,
+                                     const char *property, sd_bus_message *reply, void *userdata,
+                                     sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_free_ char *hash = NULL;
         int r = db_web_get_password(m->db, &hash);
@@ -312,14 +318,17 @@ static int property_get_password_set(sd_bus *bus, const char *path, const char *
         return sd_bus_message_append(reply, "b", r > 0);
 }
 
-static int property_get_token_lifetime(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                       sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_token_lifetime(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
         Manager *m = userdata;
-        return sd_bus_message_append(reply, "t", (uint64_t) m->config.http_token_lifetime_sec * USEC_PER_SEC);
+        return sd_bus_message_append(reply, "t",
+                                     (uint64_t) m->config.http_token_lifetime_sec * USEC_PER_SEC);
 }
 
-static int property_get_trust_forwarded(sd_bus *bus, const char *path, const char *interface, const char *property,
-                                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+static int property_get_trust_forwarded(sd_bus *bus, const char *path, const char *interface,
+                                        const char *property, sd_bus_message *reply, void *userdata,
+                                        sd_bus_error *error) {
         Manager *m = userdata;
         return sd_bus_message_append(reply, "b", m->config.http_trust_forwarded_for);
 }
@@ -332,22 +341,25 @@ static int property_get_vapid(sd_bus *bus, const char *path, const char *interfa
 
 const sd_bus_vtable web_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("PasswordSet", "b", property_get_password_set, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("PasswordSet", "b", property_get_password_set, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("TokenLifetime", "t", property_get_token_lifetime, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("TrustForwardedFor", "b", property_get_trust_forwarded, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("TrustForwardedFor", "b", property_get_trust_forwarded, 0,
+                        SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("VapidPublicKey", "s", property_get_vapid, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_METHOD_WITH_ARGS("GetPasswordHash", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", phc), method_get_password_hash,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetPasswordHash", SD_BUS_ARGS("s", phc), SD_BUS_NO_RESULT, method_set_password_hash,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetPasswordHash", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", phc),
+                                method_get_password_hash, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetPasswordHash", SD_BUS_ARGS("s", phc), SD_BUS_NO_RESULT,
+                                method_set_password_hash, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("AddToken", SD_BUS_ARGS("s", digest), SD_BUS_RESULT("t", expires_at),
                                 method_add_token, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CheckToken", SD_BUS_ARGS("s", digest), SD_BUS_RESULT("t", expires_at),
                                 method_check_token, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("RevokeToken", SD_BUS_ARGS("s", digest), SD_BUS_NO_RESULT, method_revoke_token,
+        SD_BUS_METHOD_WITH_ARGS("RevokeToken", SD_BUS_ARGS("s", digest), SD_BUS_NO_RESULT,
+                                method_revoke_token, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetLoginLockout", SD_BUS_ARGS("s", client),
+                                SD_BUS_RESULT("t", locked_until), method_get_login_lockout,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetLoginLockout", SD_BUS_ARGS("s", client), SD_BUS_RESULT("t", locked_until),
-                                method_get_login_lockout, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RecordLoginFailure", SD_BUS_ARGS("s", client),
                                 SD_BUS_RESULT("u", failures, "t", locked_until), method_record_login_failure,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
@@ -357,9 +369,10 @@ const sd_bus_vtable web_vtable[] = {
                                 SD_BUS_NO_RESULT, method_add_push_subscription, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("RemovePushSubscription", SD_BUS_ARGS("s", endpoint), SD_BUS_NO_RESULT,
                                 method_remove_push_subscription, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListPushSubscriptions", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssst)", subscriptions),
-                                method_list_push_subscriptions, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sst)", nodes), method_list_nodes,
+        SD_BUS_METHOD_WITH_ARGS("ListPushSubscriptions", SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("a(ssst)", subscriptions), method_list_push_subscriptions,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListNodes", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sst)", nodes),
+                                method_list_nodes, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -1,8 +1,36 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests the session status names: to/from string round trips, invalid names, and the "active" set. */
 
+#include <signal.h>
+
 #include "status.h"
 #include "tests.h"
+
+static void test_end(void) {
+        int code = 7;
+
+        CHECK_INT(session_status_of_end(CLD_EXITED, 0, false, false, &code), SESSION_STOPPED);
+        CHECK_INT(code, 0);
+        CHECK_INT(session_status_of_end(CLD_EXITED, 3, false, false, &code), SESSION_FAILED);
+        CHECK_INT(code, 3);
+        /* A stop that the program obeyed with a non-zero code or by dying of the signal is a stop. */
+        CHECK_INT(session_status_of_end(CLD_EXITED, 143, true, false, &code), SESSION_STOPPED);
+        CHECK_INT(session_status_of_end(CLD_KILLED, SIGTERM, true, false, &code), SESSION_STOPPED);
+        CHECK_INT(code, 128 + SIGTERM);
+        /* Death by a signal nobody asked for is a failure, with the shell's code. */
+        CHECK_INT(session_status_of_end(CLD_KILLED, SIGSEGV, false, false, &code), SESSION_FAILED);
+        CHECK_INT(code, 128 + SIGSEGV);
+        CHECK_INT(session_status_of_end(CLD_DUMPED, SIGABRT, false, false, &code), SESSION_FAILED);
+        CHECK_INT(code, 128 + SIGABRT);
+        /* Killed wins over everything, even an exit 0 that raced the SIGKILL. */
+        CHECK_INT(session_status_of_end(CLD_KILLED, SIGKILL, true, true, &code), SESSION_KILLED);
+        CHECK_INT(code, 128 + SIGKILL);
+        CHECK_INT(session_status_of_end(CLD_EXITED, 0, false, true, &code), SESSION_KILLED);
+        /* Unknown end: no code; a stop asked for still says stopped. */
+        CHECK_INT(session_status_of_end(0, 0, false, false, &code), SESSION_FAILED);
+        CHECK_INT(code, -1);
+        CHECK_INT(session_status_of_end(0, 0, true, false, NULL), SESSION_STOPPED);
+}
 
 static void test_names(void) {
         CHECK_STREQ(session_status_to_string(SESSION_CREATED), "created");
@@ -60,6 +88,7 @@ static void test_is_active(void) {
 }
 
 int main(void) {
+        test_end();
         test_names();
         test_round_trip();
         test_invalid();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Attached terminal streams: each client tracks its own offset in the session's output. A client that
- * keeps up gets the bytes straight from the PTY read; one that falls behind (slow, or stopped) is served
- * from output.log when it can take more, so it never slows the session and never misses a byte. */
+/* A session's attached terminal streams: each client tracks its own offset in the session's output. A client
+ * that keeps up gets the bytes straight from the PTY read; one that falls behind (slow, or stopped) is
+ * served from output.log when it can take more, so it never slows the session and never misses a byte. */
 #include <errno.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -11,12 +11,12 @@
 
 struct AttachClient {
         Session *session;
-        AttachClient *next, *prev;
+        LIST_FIELDS(AttachClient, clients);
         int fd;
         int log_fd; /* our own read-only fd on output.log, for when we are behind */
         sd_event_source *io;
         uint64_t offset; /* the next output byte this client gets */
-        Buf out;         /* framed bytes accepted for this client but not yet written */
+        Buf out; /* framed bytes accepted for this client but not yet written */
         FrameReader *in;
         bool exit_queued, reading;
 };
@@ -25,12 +25,7 @@ AttachClient *attach_client_free(AttachClient *c) {
         if (!c)
                 return NULL;
         Session *s = c->session;
-        if (c->prev)
-                c->prev->next = c->next;
-        else
-                s->clients = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(clients, s->clients, c);
         s->n_clients--;
         sd_event_source_disable_unref(c->io);
         safe_close(c->fd);
@@ -73,7 +68,8 @@ static int client_flush(AttachClient *c) {
                 }
                 if (c->offset < s->out_offset) {
                         if (c->log_fd < 0 || s->log_broken) {
-                                static const char msg[] = "the session log is incomplete; dropped this attach";
+                                static const char msg[] =
+                                        "the session log is incomplete; dropped this attach";
                                 (void) frame_append(&c->out, FRAME_NOTICE, msg, sizeof msg - 1);
                                 (void) send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL | MSG_DONTWAIT);
                                 attach_client_free(c);
@@ -82,8 +78,8 @@ static int client_flush(AttachClient *c) {
                         size_t want = (size_t) MIN((uint64_t) sizeof chunk, s->out_offset - c->offset);
                         ssize_t n = pread(c->log_fd, chunk, want, (off_t) c->offset);
                         if (n <= 0) {
-                                log_warning_errno(n < 0 ? errno : EIO, "Failed to read back the log of %s: %m",
-                                                  s->rec.id);
+                                log_warning_errno(n < 0 ? errno : EIO,
+                                                  "Failed to read back the log of %s: %m", s->rec.id);
                                 attach_client_free(c);
                                 return -EPIPE;
                         }
@@ -122,7 +118,7 @@ static int client_handle_frame(AttachClient *c, FrameType type, const uint8_t *p
 
         switch (type) {
         case FRAME_INPUT:
-                r = session_write_input(s, p, n, NULL);
+                r = session_write_input(s, p, n, NULL, NULL, NULL);
                 if (r == -ESRCH)
                         return 0; /* the session ended; the exit frame is on its way */
                 return r;
@@ -211,8 +207,7 @@ void attach_client_wake(AttachClient *c) {
 }
 
 void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t offset) {
-        for (AttachClient *c = s->clients, *next; c; c = next) {
-                next = c->next;
+        LIST_FOREACH_SAFE (clients, c, next, s->clients) {
                 if (c->out.len > 0 || c->offset != offset)
                         continue; /* behind: it will be served from the log when it is writable */
                 uint8_t h[OLY_FRAME_HEADER_SIZE];
@@ -250,15 +245,12 @@ void attach_clients_push(Session *s, const uint8_t *data, size_t n, uint64_t off
 }
 
 void attach_clients_session_ended(Session *s) {
-        for (AttachClient *c = s->clients, *next; c; c = next) {
-                next = c->next;
+        LIST_FOREACH_SAFE (clients, c, next, s->clients)
                 (void) client_flush(c);
-        }
 }
 
 void attach_clients_resume_input(Session *s) {
-        for (AttachClient *c = s->clients, *next; c; c = next) {
-                next = c->next;
+        LIST_FOREACH_SAFE (clients, c, next, s->clients) {
                 /* Frames held back while the queue was full go first. */
                 if (!s->input_paused && client_process(c) == -EPIPE)
                         continue;
@@ -284,15 +276,12 @@ int attach_client_new(Session *s, int fd, int log_fd, const Buf *prologue, uint6
         c->log_fd = log_fd;
         c->offset = offset;
         c->reading = true;
-        c->next = s->clients;
-        if (s->clients)
-                s->clients->prev = c;
-        s->clients = c;
+        LIST_PREPEND(clients, s->clients, c);
         s->n_clients++;
 
         r = buf_put(&c->out, prologue->data, prologue->len);
         if (r >= 0)
-                r = sd_event_add_io(s->manager->event, &c->io, fd, EPOLLIN | EPOLLOUT, on_client_io, c);
+                r = sd_event_add_io(s->host->event, &c->io, fd, EPOLLIN | EPOLLOUT, on_client_io, c);
         if (r < 0) {
                 c->fd = c->log_fd = -EBADF; /* the caller still owns them */
                 attach_client_free(c);
