@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Building responses: JSON bodies, the one error shape, security headers, daemon errors → HTTP, and the
- * RFC 3339 times of the API. */
+/* Building responses: JSON bodies, the one error shape, security headers, daemon errors → HTTP. */
 #pragma once
 
 #include <json-c/json.h>
@@ -9,14 +8,10 @@
 #include <systemd/sd-bus.h>
 
 #include "buf.h"
+#include "http-json.h"
 #include "http-server.h"
 #include "macro.h"
 #include "time-util.h"
-
-static inline void json_object_putp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
 
 /* A response whose body is the serialised o (o is not consumed). */
 struct MHD_Response *http_response_json(json_object *o);
@@ -38,8 +33,3 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
 
 /* The code name of an HTTP status for the error shape. */
 const char *http_status_code_name(unsigned status);
-
-json_object *http_json_time(usec_t t);
-
-/* Parses a request body strictly (RFC 8259, depth-bounded) into an object. -EINVAL when it is not one. */
-int http_json_parse_object(const void *buf, size_t len, json_object **ret);
