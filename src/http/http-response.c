@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Responses shared by every route (see http-response.h). */
+/* Responses (see http-response.h). */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "http-def.h"
+#include "http-json.h"
 #include "http-response.h"
 #include "oly-def.h"
 
@@ -43,7 +44,7 @@ struct MHD_Response *http_response_error(const char *code, const char *message) 
         return http_response_json(o);
 }
 
-const char *http_status_code_name(unsigned status) {
+const char *http_response_code_name(unsigned status) {
         switch (status) {
         case 400: return "bad_request";
         case 401: return "unauthorized";
@@ -69,17 +70,34 @@ struct MHD_Response *http_response_json_buf(Buf *b) {
         return r;
 }
 
+void http_respond(HttpRequest *req, unsigned status, struct MHD_Response *resp) {
+        if (!resp) {
+                status = 500;
+                resp = http_response_error("internal", "out of memory");
+                if (!resp)
+                        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        }
+        if (req->response) { /* a route answered twice: keep the first */
+                MHD_destroy_response(resp);
+                return;
+        }
+        http_response_add_headers(resp, startswith(req->url, "/api/"));
+        req->response = resp;
+        req->status = status;
+        http_request_resume(req);
+}
+
 void http_respond_json(HttpRequest *req, unsigned status, json_object *o) {
         struct MHD_Response *r = o ? http_response_json(o) : NULL;
         json_object_put(o);
-        http_request_respond(req, status, r);
+        http_respond(req, status, r);
 }
 
 void http_respond_empty(HttpRequest *req, unsigned status) {
-        http_request_respond(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+        http_respond(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
 }
 
-void http_respond_error(HttpRequest *req, unsigned status, const char *code, const char *fmt, ...) {
+void http_respond_error(HttpRequest *req, unsigned status, const char *fmt, ...) {
         char msg[512];
         va_list ap;
 
@@ -90,10 +108,10 @@ void http_respond_error(HttpRequest *req, unsigned status, const char *code, con
         for (char *p = msg; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
-        http_request_respond(req, status, http_response_error(code ?: http_status_code_name(status), msg));
+        http_respond(req, status, http_response_error(http_response_code_name(status), msg));
 }
 
-unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_message) {
+unsigned http_response_bus_error_status(const sd_bus_error *error, const char **ret_message) {
         static const struct {
                 const char *name;
                 unsigned status;
@@ -131,6 +149,12 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
 
 void http_respond_bus_error(HttpRequest *req, const sd_bus_error *error) {
         const char *message;
-        unsigned status = http_bus_error_status(error, &message);
-        http_respond_error(req, status, NULL, "%s", message);
+        unsigned status = http_response_bus_error_status(error, &message);
+        http_respond_error(req, status, "%s", message);
+}
+
+void http_respond_reply_empty(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
+        if (error)
+                return http_respond_bus_error(req, error);
+        http_respond_empty(req, 204);
 }
