@@ -56,12 +56,13 @@ static void on_status_password(HttpRequest *req, sd_bus_message *reply, const sd
                 return status_respond(req, false);
         if (http_tokens_valid(s->tokens, req->digest, now_usec(CLOCK_REALTIME)))
                 return status_respond(req, true);
-        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "CheckToken", 0, on_status_token, "s", req->digest);
+        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "CheckToken", 0, on_status_token, "s",
+                      req->digest);
 }
 
 void http_api_auth_status(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
         http_bus_call(req, OLY_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", 0, on_status_password,
-                          "ss", OLY_WEB_IFACE, "PasswordSet");
+                      "ss", OLY_WEB_IFACE, "PasswordSet");
 }
 
 /* ---- POST /api/auth/login ---- */
@@ -90,7 +91,7 @@ static void login_unlist(Login *l) {
 static bool login_list(Login *l) {
         HttpContext *c = l->req->context;
 
-        LIST_FOREACH(logins, i, c->logins)
+        LIST_FOREACH (logins, i, c->logins)
                 if (streq(i->req->client, l->req->client))
                         return false;
         LIST_PREPEND(logins, c->logins, l);
@@ -147,7 +148,8 @@ static void login_add_token(HttpRequest *req, sd_bus_message *reply, const sd_bu
                 r = http_token_digest(l->token, req->digest);
         if (r < 0)
                 return http_respond_error(req, 500, "cannot make a token: %s", strerror(-r));
-        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "AddToken", 0, login_respond_token, "s", req->digest);
+        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "AddToken", 0, login_respond_token, "s",
+                      req->digest);
 }
 
 static void login_failed(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
@@ -169,11 +171,11 @@ static void login_verify_done(void *userdata) {
         req->working = false;
         erase_and_free(TAKE_PTR(l->password));
         if (l->result == ARGON2_OK)
-                http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "ResetLoginFailures", 0, login_add_token, "s",
-                                  req->client);
+                http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "ResetLoginFailures", 0, login_add_token,
+                              "s", req->client);
         else if (l->result == ARGON2_VERIFY_MISMATCH)
-                http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "RecordLoginFailure", 0, login_failed, "s",
-                                  req->client);
+                http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "RecordLoginFailure", 0, login_failed,
+                              "s", req->client);
         else {
                 log_error("Cannot verify the web password: %s", argon2_error_message(l->result));
                 http_respond_error(req, 500, "the stored password hash cannot be used: %s",
@@ -191,7 +193,8 @@ static void login_check_password(HttpRequest *req, sd_bus_message *reply, const 
         if (sd_bus_message_read(reply, "s", &phc) < 0)
                 return http_respond_error(req, 500, "bad reply from the daemon");
         if (isempty(phc))
-                return http_respond_error(req, 403, "no web password has been set (set one with the oly CLI)");
+                return http_respond_error(req, 403,
+                                          "no web password has been set (set one with the oly CLI)");
         l->phc = strdup(phc);
         if (!l->phc)
                 return http_respond(req, 500, NULL);
@@ -222,7 +225,8 @@ static void login_check_lockout(HttpRequest *req, sd_bus_message *reply, const s
         if (until > now)
                 return login_respond_busy(req, (until - now + USEC_PER_SEC - 1) / USEC_PER_SEC,
                                           "too many failed logins from this address; try later");
-        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetPasswordHash", 0, login_check_password, NULL);
+        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetPasswordHash", 0, login_check_password,
+                      NULL);
 }
 
 static void login_trust(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
@@ -244,11 +248,14 @@ void http_api_auth_login(HttpRequest *req, sd_bus_message *reply, const sd_bus_e
         Login *l;
 
         if (http_json_parse_object(req->body.data, req->body.len, &req->json) < 0)
-                return http_respond_error(req, 400, "the body must be a JSON object: {\"password\": \"...\"}");
-        if (!json_object_object_get_ex(req->json, "password", &p) || !json_object_is_type(p, json_type_string))
+                return http_respond_error(req, 400,
+                                          "the body must be a JSON object: {\"password\": \"...\"}");
+        if (!json_object_object_get_ex(req->json, "password", &p) ||
+            !json_object_is_type(p, json_type_string))
                 return http_respond_error(req, 400, "\"password\" must be a string");
         if ((size_t) json_object_get_string_len(p) > HTTP_PASSWORD_MAX)
-                return http_respond_error(req, 400, "the password is longer than %u bytes", HTTP_PASSWORD_MAX);
+                return http_respond_error(req, 400, "the password is longer than %u bytes",
+                                          HTTP_PASSWORD_MAX);
         /* Verified as a C string: a NUL would make "secret\0anything" pass as "secret". */
         if (strlen(json_object_get_string(p)) != (size_t) json_object_get_string_len(p))
                 return http_respond_error(req, 400, "the password must not contain NUL characters");
@@ -264,7 +271,7 @@ void http_api_auth_login(HttpRequest *req, sd_bus_message *reply, const sd_bus_e
         explicit_bzero(req->body.data, req->body.len);
         json_object_put(TAKE_PTR(req->json));
         http_bus_call(req, OLY_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", 0, login_trust, "ss",
-                          OLY_WEB_IFACE, "TrustForwardedFor");
+                      OLY_WEB_IFACE, "TrustForwardedFor");
 }
 
 /* ---- POST /api/auth/logout ---- */
@@ -277,7 +284,8 @@ static void logout_done(HttpRequest *req, sd_bus_message *reply, const sd_bus_er
         r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
         if (r)
                 (void) MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE,
-                                               HTTP_COOKIE_NAME "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+                                               HTTP_COOKIE_NAME
+                                               "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
         http_respond(req, 204, r);
 }
 

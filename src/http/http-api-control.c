@@ -43,7 +43,7 @@ void http_api_control_stop(HttpRequest *req, sd_bus_message *m_, const sd_bus_er
         }
         grace = (uint64_t) (sec * (double) USEC_PER_SEC);
         http_bus_call(req, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "StopSession", grace + HTTP_BUS_TIMEOUT_USEC,
-                          on_stopped, "st", req->id, grace);
+                      on_stopped, "st", req->id, grace);
 }
 
 static void on_killed(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
@@ -66,8 +66,8 @@ void http_api_control_kill(HttpRequest *req, sd_bus_message *m_, const sd_bus_er
         if (v && json_object_is_type(v, json_type_int)) {
                 int64_t i = json_object_get_int64(v);
                 if (i < 1 || i > SIGRTMAX)
-                        return http_respond_error(req, 400, "\"signal\" must be a signal number from 1 to %d",
-                                                  SIGRTMAX);
+                        return http_respond_error(
+                                req, 400, "\"signal\" must be a signal number from 1 to %d", SIGRTMAX);
                 sig = (int) i;
         } else if (v && json_object_is_type(v, json_type_string)) {
                 const char *s = json_object_get_string(v);
@@ -77,7 +77,8 @@ void http_api_control_kill(HttpRequest *req, sd_bus_message *m_, const sd_bus_er
                         if (strcasecmp(s, names[i].name) == 0)
                                 sig = names[i].sig;
                 if (sig == 0)
-                        return http_respond_error(req, 400, "\"signal\" must be KILL, TERM, INT, HUP or a number");
+                        return http_respond_error(req, 400,
+                                                  "\"signal\" must be KILL, TERM, INT, HUP or a number");
         } else if (v)
                 return http_respond_error(req, 400, "\"signal\" must be a name or a number");
         http_bus_call_manager(req, "KillSession", on_killed, "si", req->id, sig);
@@ -94,7 +95,8 @@ void http_api_control_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_e
         chunks = http_args_member(req, "chunks");
         text = http_args_member(req, "text");
         if (!!chunks == !!text)
-                return http_respond_error(req, 400, "give either \"chunks\" (a list) or \"text\" (a string)");
+                return http_respond_error(req, 400,
+                                          "give either \"chunks\" (a list) or \"text\" (a string)");
         if (text && !json_object_is_type(text, json_type_string))
                 return http_respond_error(req, 400, "\"text\" must be a string");
         if (chunks) {
@@ -110,10 +112,11 @@ void http_api_control_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_e
                         if (!json_object_is_type(c, json_type_string))
                                 return http_respond_error(req, 400, "chunk %zu is not a string", i + 1);
                         spec = startswith(json_object_get_string(c), "key:");
-                        if (spec && (keyspec_validate(spec) < 0 ||
-                                     strlen(json_object_get_string(c)) != (size_t) json_object_get_string_len(c)))
-                                return http_respond_error(req, 400, "chunk %zu: invalid key spec '%s'", i + 1,
-                                                          spec);
+                        if (spec &&
+                            (keyspec_validate(spec) < 0 ||
+                             strlen(json_object_get_string(c)) != (size_t) json_object_get_string_len(c)))
+                                return http_respond_error(req, 400, "chunk %zu: invalid key spec '%s'",
+                                                          i + 1, spec);
                 }
         }
         if (http_bus_message_new(req, "SendInput", &m) < 0)
@@ -122,7 +125,8 @@ void http_api_control_input(HttpRequest *req, sd_bus_message *m_, const sd_bus_e
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "(say)");
         if (text && r >= 0)
-                r = oly_bus_append_input_chunk(m, "text", json_object_get_string(text), (size_t) json_object_get_string_len(text));
+                r = oly_bus_append_input_chunk(m, "text", json_object_get_string(text),
+                                               (size_t) json_object_get_string_len(text));
         for (size_t i = 0; chunks && r >= 0 && i < json_object_array_length(chunks); i++) {
                 json_object *c = json_object_array_get_idx(chunks, i);
                 const char *s = json_object_get_string(c), *spec = startswith(s, "key:");
@@ -144,7 +148,8 @@ void http_api_control_resize(HttpRequest *req, sd_bus_message *m_, const sd_bus_
                 return;
         if (rows < 0 || cols < 0)
                 return http_respond_error(req, 400, "\"rows\" and \"cols\" are required");
-        http_bus_call_manager(req, "ResizeSession", http_respond_reply_empty, "sqq", req->id, (uint16_t) rows, (uint16_t) cols);
+        http_bus_call_manager(req, "ResizeSession", http_respond_reply_empty, "sqq", req->id,
+                              (uint16_t) rows, (uint16_t) cols);
 }
 
 static void on_notifications_set(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {

@@ -43,7 +43,8 @@ static void log_render_free(void *p) {
 
 static void log_render_work(void *userdata) {
         LogRender *l = userdata;
-        l->result = render_log_tail(l->fd, l->size, l->resizes, l->n_resizes, &l->options, &l->lines, &l->n_lines);
+        l->result = render_log_tail(l->fd, l->size, l->resizes, l->n_resizes, &l->options, &l->lines,
+                                    &l->n_lines);
 }
 
 static void log_render_done(void *userdata) {
@@ -91,7 +92,7 @@ static int read_open_log(sd_bus_message *reply, LogRender *l) {
                 if (!n)
                         return -ENOMEM;
                 l->resizes = n;
-                l->resizes[l->n_resizes++] = (RenderResize) { off, rows, cols };
+                l->resizes[l->n_resizes++] = (RenderResize){ off, rows, cols };
         }
         if (r < 0)
                 return r;
@@ -129,7 +130,7 @@ static LogRender *log_render_attach(HttpRequest *req) {
         LogRender *l = calloc(1, sizeof *l);
         if (!l)
                 return NULL;
-        *l = (LogRender) { .req = req, .fd = -EBADF };
+        *l = (LogRender){ .req = req, .fd = -EBADF };
         req->data = l;
         req->data_free = log_render_free;
         return l;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Web push routes: the VAPID public key, and subscriptions added and removed (the daemon sends the pushes). */
+/* Web push routes: the VAPID public key, and subscriptions added and removed (the daemon sends the pushes).
+ */
 #include "http-api-push.h"
 #include "http-args.h"
 #include "http-bus.h"
@@ -24,7 +25,7 @@ static void on_vapid(HttpRequest *req, sd_bus_message *reply, const sd_bus_error
 
 void http_api_push_vapid(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
         http_bus_call(req, OLY_MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", 0, on_vapid, "ss",
-                          OLY_WEB_IFACE, "VapidPublicKey");
+                      OLY_WEB_IFACE, "VapidPublicKey");
 }
 
 static void on_subscribed(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
@@ -52,31 +53,35 @@ void http_api_push_subscribe(HttpRequest *req, sd_bus_message *m_, const sd_bus_
         const char *endpoint, *p256dh = NULL, *auth = NULL;
         json_object *keys, *v;
 
-        if (!http_args_body(req, false) || !http_args_string(req, "endpoint", HTTP_PUSH_FIELD_MAX, &endpoint))
+        if (!http_args_body(req, false) ||
+            !http_args_string(req, "endpoint", HTTP_PUSH_FIELD_MAX, &endpoint))
                 return;
         if (!endpoint || !startswith(endpoint, "https://") || strlen(endpoint) <= strlen("https://"))
                 return http_respond_error(req, 400, "\"endpoint\" must be an https:// URL");
         keys = http_args_member(req, "keys");
         if (keys && json_object_is_type(keys, json_type_object)) {
-                if (json_object_object_get_ex(keys, "p256dh", &v) && json_object_is_type(v, json_type_string))
+                if (json_object_object_get_ex(keys, "p256dh", &v) &&
+                    json_object_is_type(v, json_type_string))
                         p256dh = json_object_get_string(v);
                 if (json_object_object_get_ex(keys, "auth", &v) && json_object_is_type(v, json_type_string))
                         auth = json_object_get_string(v);
         }
         if (!push_key_ok(p256dh) || !push_key_ok(auth) || strlen(p256dh) > HTTP_PUSH_FIELD_MAX ||
             strlen(auth) > HTTP_PUSH_FIELD_MAX)
-                return http_respond_error(req, 400, "\"keys\" must hold base64url strings \"p256dh\" and \"auth\"");
+                return http_respond_error(req, 400,
+                                          "\"keys\" must hold base64url strings \"p256dh\" and \"auth\"");
         http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "AddPushSubscription", 0, on_subscribed, "sss",
-                          endpoint, p256dh, auth);
+                      endpoint, p256dh, auth);
 }
 
 void http_api_push_unsubscribe(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
         const char *endpoint;
 
-        if (!http_args_body(req, false) || !http_args_string(req, "endpoint", HTTP_PUSH_FIELD_MAX, &endpoint))
+        if (!http_args_body(req, false) ||
+            !http_args_string(req, "endpoint", HTTP_PUSH_FIELD_MAX, &endpoint))
                 return;
         if (isempty(endpoint))
                 return http_respond_error(req, 400, "\"endpoint\" is required");
-        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "RemovePushSubscription", 0, http_respond_reply_empty, "s",
-                          endpoint);
+        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "RemovePushSubscription", 0,
+                      http_respond_reply_empty, "s", endpoint);
 }

@@ -59,7 +59,8 @@ static void list_args_done(ListArgs *a) {
         strv_free(a->statuses);
 }
 
-static enum MHD_Result list_collect_status(void *cls, enum MHD_ValueKind kind, const char *key, const char *value) {
+static enum MHD_Result list_collect_status(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value) {
         ListArgs *a = cls;
         if (!streq(key, "status") || !value)
                 return MHD_YES;
@@ -126,7 +127,7 @@ static void on_list(HttpRequest *req, sd_bus_message *reply, const sd_bus_error 
                         }
                         rows = c;
                 }
-                rows[n++] = (ListRow) { .id = id, .created = t, .offset = offset };
+                rows[n++] = (ListRow){ .id = id, .created = t, .offset = offset };
                 r = buf_put(&body, ",", 1);
         }
         if (r < 0)
@@ -170,7 +171,8 @@ static void on_list(HttpRequest *req, sd_bus_message *reply, const sd_bus_error 
 void http_api_sessions_list(HttpRequest *req, sd_bus_message *m_, const sd_bus_error *e_) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_(list_args_done) ListArgs a = {};
-        const char *search = http_args_query(req, "search") ?: "", *v, *before = http_args_query(req, "before");
+        const char *search = http_args_query(req, "search") ?: "", *v,
+                   *before = http_args_query(req, "before");
         uint64_t since = 0, until = 0, limit, cursor_t = 0, fetch;
         int r;
 
@@ -185,20 +187,23 @@ void http_api_sessions_list(HttpRequest *req, sd_bus_message *m_, const sd_bus_e
         if (before) {
                 const char *dash = strchr(before, '-');
                 _cleanup_free_ char *t = dash ? strndup(before, (size_t) (dash - before)) : NULL;
-                if (!t || parse_uint_range(t, 1, UINT64_MAX - 1, &cursor_t) < 0 || !session_id_is_valid(dash + 1))
+                if (!t || parse_uint_range(t, 1, UINT64_MAX - 1, &cursor_t) < 0 ||
+                    !session_id_is_valid(dash + 1))
                         return http_respond_error(req, 400, "'before' is not a cursor from \"next\"");
                 req->data = strdup(dash + 1);
                 req->data_free = free;
                 if (!req->data)
                         return http_respond(req, 500, NULL);
-                /* Rows up to the cursor's time, inclusive: those of the same microsecond are skipped later. */
+                /* Rows up to the cursor's time, inclusive: those of the same microsecond are skipped later.
+                 */
                 if (until == 0 || cursor_t < until)
                         until = cursor_t;
         }
         (void) MHD_get_connection_values(req->connection, MHD_GET_ARGUMENT_KIND, list_collect_status, &a);
         if (a.bad)
-                return http_respond_error(req, 400, "'status' must be one of created, running, stopping, "
-                                                          "stopped, killed, failed, unknown");
+                return http_respond_error(req, 400,
+                                          "'status' must be one of created, running, stopping, "
+                                          "stopped, killed, failed, unknown");
         req->u1 = limit;
         req->u2 = cursor_t;
         fetch = limit + 1 + (before ? HTTP_LIST_CURSOR_SLACK : 0);
@@ -236,9 +241,9 @@ static void on_created(HttpRequest *req, sd_bus_message *reply, const sd_bus_err
 
 /* The session gets oly-http's environment minus what belongs to oly-http's own service. */
 static bool env_inherited(const char *e) {
-        static const char *const drop[] = { "LISTEN_FDS=", "LISTEN_PID=", "LISTEN_FDNAMES=", "NOTIFY_SOCKET=",
-                                            "WATCHDOG_PID=", "WATCHDOG_USEC=", "INVOCATION_ID=", "JOURNAL_STREAM=",
-                                            "OLY_WEB_DIR=" };
+        static const char *const drop[] = { "LISTEN_FDS=",    "LISTEN_PID=",     "LISTEN_FDNAMES=",
+                                            "NOTIFY_SOCKET=", "WATCHDOG_PID=",   "WATCHDOG_USEC=",
+                                            "INVOCATION_ID=", "JOURNAL_STREAM=", "OLY_WEB_DIR=" };
         for (size_t i = 0; i < ELEMENTSOF(drop); i++)
                 if (startswith(e, drop[i]))
                         return false;
@@ -255,7 +260,8 @@ void http_api_sessions_create(HttpRequest *req, sd_bus_message *m_, const sd_bus
         int r;
 
         if (!http_args_body(req, false) || !http_args_string(req, "title", OLY_TITLE_MAX, &title) ||
-            !http_args_string(req, "cwd", PATH_MAX, &cwd) || !http_args_int(req, "rows", 1, OLY_ROWS_MAX, 0, &rows) ||
+            !http_args_string(req, "cwd", PATH_MAX, &cwd) ||
+            !http_args_int(req, "rows", 1, OLY_ROWS_MAX, 0, &rows) ||
             !http_args_int(req, "cols", 1, OLY_COLS_MAX, 0, &cols) ||
             !http_args_bool(req, "notifications", true, &notifications))
                 return;
@@ -272,11 +278,13 @@ void http_api_sessions_create(HttpRequest *req, sd_bus_message *m_, const sd_bus
                 r = argv_split(json_object_get_string(cmd), OLY_ARGV_MAX, &words);
                 if (r < 0)
                         return http_respond_error(req, 400, "\"command\" cannot be split into words: %s",
-                                                  r == -E2BIG ? "too many words" : "unterminated quote or trailing backslash");
+                                                  r == -E2BIG ? "too many words"
+                                                              : "unterminated quote or trailing backslash");
         } else if (cmd && json_object_is_type(cmd, json_type_array)) {
                 size_t n = json_object_array_length(cmd);
                 if (n > OLY_ARGV_MAX)
-                        return http_respond_error(req, 400, "\"command\" has more than %u words", OLY_ARGV_MAX);
+                        return http_respond_error(req, 400, "\"command\" has more than %u words",
+                                                  OLY_ARGV_MAX);
                 words = calloc(n + 1, sizeof *words);
                 if (!words)
                         return http_respond(req, 500, NULL);

@@ -42,8 +42,8 @@ bool http_args_int(HttpRequest *req, const char *key, int64_t min, int64_t max, 
                 return true;
         }
         if (!json_object_is_type(v, json_type_int) || (i = json_object_get_int64(v)) < min || i > max) {
-                http_respond_error(req, 400, "\"%s\" must be an integer from %" PRIi64 " to %" PRIi64, key, min,
-                                   max);
+                http_respond_error(req, 400, "\"%s\" must be an integer from %" PRIi64 " to %" PRIi64, key,
+                                   min, max);
                 return false;
         }
         *ret = i;
@@ -79,14 +79,16 @@ bool http_args_string(HttpRequest *req, const char *key, size_t max, const char 
         return true;
 }
 
-bool http_args_query_uint(HttpRequest *req, const char *key, uint64_t min, uint64_t max, uint64_t def, uint64_t *ret) {
+bool http_args_query_uint(HttpRequest *req, const char *key, uint64_t min, uint64_t max, uint64_t def,
+                          uint64_t *ret) {
         const char *v = http_args_query(req, key);
         if (!v) {
                 *ret = def;
                 return true;
         }
         if (parse_uint_range(v, min, max, ret) < 0) {
-                http_respond_error(req, 400, "'%s' must be a number from %" PRIu64 " to %" PRIu64, key, min, max);
+                http_respond_error(req, 400, "'%s' must be a number from %" PRIu64 " to %" PRIu64, key, min,
+                                   max);
                 return false;
         }
         return true;

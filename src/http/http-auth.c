@@ -55,7 +55,8 @@ bool http_auth_host_is_loopback(const char *host) {
 }
 
 const char *http_auth_request_token(HttpRequest *req) {
-        const char *a = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *a =
+                MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
         if (a && strncasecmp(a, "Bearer ", 7) == 0) {
                 a += 7;
                 while (*a == ' ')
@@ -93,7 +94,8 @@ void http_auth_require(HttpRequest *req, HttpReplyHandler next) {
         if (http_tokens_valid(s->tokens, req->digest, now_usec(CLOCK_REALTIME)))
                 return next(req, NULL, NULL);
         req->after_auth = next;
-        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "CheckToken", 0, on_check_token, "s", req->digest);
+        http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "CheckToken", 0, on_check_token, "s",
+                      req->digest);
 }
 
 static bool is_loopback(const struct sockaddr *sa) {
@@ -112,7 +114,8 @@ static void peer_address(const struct sockaddr *sa, char *buf, size_t size) {
         if (!sa)
                 return;
         if (sa->sa_family == AF_INET)
-                (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf, (socklen_t) size);
+                (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf,
+                                 (socklen_t) size);
         else if (sa->sa_family == AF_INET6) {
                 const struct in6_addr *a = &((const struct sockaddr_in6 *) sa)->sin6_addr;
                 if (IN6_IS_ADDR_V4MAPPED(a))
@@ -145,8 +148,8 @@ static bool forwarded_address(const char *xff, char *buf, size_t size) {
 }
 
 void http_auth_client_address(HttpRequest *req, bool trust_forwarded) {
-        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(req->connection,
-                                                                     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const struct sockaddr *sa = ci ? ci->client_addr : NULL;
         const char *xff;
 

@@ -84,7 +84,7 @@ int http_bus_new(sd_event *e, HttpBusChanged changed, void *userdata, HttpBus **
 
         if (!b)
                 return -ENOMEM;
-        *b = (HttpBus) { .event = sd_event_ref(e), .changed = changed, .userdata = userdata };
+        *b = (HttpBus){ .event = sd_event_ref(e), .changed = changed, .userdata = userdata };
         *ret = b;
         return 0;
 }
@@ -138,7 +138,8 @@ static int on_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) 
         return 0;
 }
 
-void http_bus_call_message(HttpRequest *req, sd_bus_message *m, uint64_t timeout_usec, HttpReplyHandler handler) {
+void http_bus_call_message(HttpRequest *req, sd_bus_message *m, uint64_t timeout_usec,
+                           HttpReplyHandler handler) {
         int r;
 
         assert(!req->slot);

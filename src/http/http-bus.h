@@ -27,10 +27,11 @@ sd_bus *http_bus_get(HttpBus *b);
 void http_bus_call(HttpRequest *req, const char *path, const char *iface, const char *method,
                    uint64_t timeout_usec, HttpReplyHandler handler, const char *types, ...);
 /* The same with a message the caller built (with http_bus_message_new). */
-void http_bus_call_message(HttpRequest *req, sd_bus_message *m, uint64_t timeout_usec, HttpReplyHandler handler);
+void http_bus_call_message(HttpRequest *req, sd_bus_message *m, uint64_t timeout_usec,
+                           HttpReplyHandler handler);
 /* A new call of the manager's method for req. On failure responds (503 or 500) and returns < 0. */
 int http_bus_message_new(HttpRequest *req, const char *method, sd_bus_message **ret);
 
 /* A call of the manager's method with the default deadline. */
-#define http_bus_call_manager(req, method, handler, ...)                                                      \
+#define http_bus_call_manager(req, method, handler, ...) \
         http_bus_call(req, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, method, 0, handler, __VA_ARGS__)

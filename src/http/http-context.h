@@ -19,13 +19,13 @@ typedef struct HttpContext {
         sd_event *event;
         bool no_auth;
 
-        HttpBus *bus;   /* the daemon's bus, reconnected in the background (http-bus.c) */
-        HttpMhd *mhd;   /* libmicrohttpd (http-mhd.c) */
-        HttpSse *sse;   /* the event stream (http-sse.c) */
+        HttpBus *bus; /* the daemon's bus, reconnected in the background (http-bus.c) */
+        HttpMhd *mhd; /* libmicrohttpd (http-mhd.c) */
+        HttpSse *sse; /* the event stream (http-sse.c) */
         HttpWorkers *workers;
         HttpTokenCache *tokens;
-        HttpLogin *logins;        /* logins past their lockout check: at most one per client (http-api-auth.c) */
-        HttpRequest *suspended;   /* requests waiting for the daemon or a worker (http-request.c) */
+        HttpLogin *logins; /* logins past their lockout check: at most one per client (http-api-auth.c) */
+        HttpRequest *suspended; /* requests waiting for the daemon or a worker (http-request.c) */
 
         int static_fd; /* O_PATH directory of the web files, -EBADF if none (http-static.c) */
         char *static_dir;

@@ -73,21 +73,24 @@ _printf_(3, 4) static void peek_fail(HttpPeek *p, unsigned status, const char *f
                 json_object_object_add(e, "message", json_object_new_string(msg));
                 json_object_object_add(o, "error", TAKE_PTR(e));
         }
-        body = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "";
-        n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %u %s\r\n"
-                     "Content-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n"
-                     "Connection: close\r\n"
-                     "Cache-Control: no-store\r\n"
-                     "Content-Security-Policy: default-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                     "style-src 'self'; frame-ancestors 'none'\r\n"
-                     "X-Content-Type-Options: nosniff\r\n"
-                     "X-Frame-Options: DENY\r\n"
-                     "Referrer-Policy: no-referrer\r\n"
-                     "\r\n",
-                     status, MHD_get_reason_phrase_for(status), strlen(body));
-        /* Consume the request first: closing with unread bytes would reset the connection and lose the answer. */
+        body = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+                 : "";
+        n = snprintf(
+                head, sizeof head,
+                "HTTP/1.1 %u %s\r\n"
+                "Content-Type: application/json\r\n"
+                "Content-Length: %zu\r\n"
+                "Connection: close\r\n"
+                "Cache-Control: no-store\r\n"
+                "Content-Security-Policy: default-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                "style-src 'self'; frame-ancestors 'none'\r\n"
+                "X-Content-Type-Options: nosniff\r\n"
+                "X-Frame-Options: DENY\r\n"
+                "Referrer-Policy: no-referrer\r\n"
+                "\r\n",
+                status, MHD_get_reason_phrase_for(status), strlen(body));
+        /* Consume the request first: closing with unread bytes would reset the connection and lose the
+         * answer. */
         if (p->head.length > 0) {
                 char sink[HTTP_HEAD_MAX];
                 (void) recv(p->fd, sink, MIN(p->head.length, sizeof sink), MSG_DONTWAIT);
@@ -105,7 +108,8 @@ static void peek_to_mhd(HttpPeek *p) {
         HttpContext *c = p->listener->context;
 
         /* MHD closes the socket itself when it cannot take it. */
-        if (http_mhd_add_connection(c->mhd, TAKE_FD(p->fd), (const struct sockaddr *) &p->addr, p->addr_len) < 0)
+        if (http_mhd_add_connection(c->mhd, TAKE_FD(p->fd), (const struct sockaddr *) &p->addr,
+                                    p->addr_len) < 0)
                 log_debug("libmicrohttpd refused a connection (limit reached?).");
         peek_free(p);
 }
@@ -146,8 +150,8 @@ static void attach_open(HttpPeek *p) {
 
         if (!bus)
                 return peek_fail(p, 503, "the oly daemon is not reachable");
-        r = sd_bus_call_method_async(bus, &p->slot, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "OpenTerminal",
-                                     on_open_terminal, p, "st", p->head.id,
+        r = sd_bus_call_method_async(bus, &p->slot, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE,
+                                     "OpenTerminal", on_open_terminal, p, "st", p->head.id,
                                      p->head.replay ? OLY_OPEN_TERMINAL_FROM_START : UINT64_C(0));
         if (r < 0)
                 return peek_fail(p, 503, "the oly daemon is not reachable");
@@ -170,7 +174,8 @@ static int on_check_token(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
         }
         if (sd_bus_message_read(m, "t", &expires) >= 0 && http_token_digest(p->head.token, digest) >= 0)
-                http_tokens_remember(p->listener->context->tokens, digest, expires, now_usec(CLOCK_REALTIME));
+                http_tokens_remember(p->listener->context->tokens, digest, expires,
+                                     now_usec(CLOCK_REALTIME));
         attach_open(p);
         return 0;
 }
@@ -187,7 +192,8 @@ static void attach_start(HttpPeek *p) {
         if (p->head.has_origin && !http_auth_origin_matches(p->head.origin, p->head.host))
                 return peek_fail(p, 403, "the Origin does not match the Host");
         if (c->no_auth && !http_auth_host_is_loopback(p->head.host))
-                return peek_fail(p, 403, "without authentication only requests to a loopback name are served");
+                return peek_fail(p, 403,
+                                 "without authentication only requests to a loopback name are served");
         if (!session_id_prefix_is_valid(p->head.id))
                 return peek_fail(p, 404, "no such session: %s", p->head.id);
         if (!l->ws)
@@ -254,7 +260,8 @@ static int on_peek_timeout(sd_event_source *es, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static void on_new_connection(HttpListener *l, int fd, const struct sockaddr_storage *addr, socklen_t addr_len) {
+static void on_new_connection(HttpListener *l, int fd, const struct sockaddr_storage *addr,
+                              socklen_t addr_len) {
         HttpPeek *p;
         int one = 1, r;
 
@@ -269,7 +276,7 @@ static void on_new_connection(HttpListener *l, int fd, const struct sockaddr_sto
                 safe_close(fd);
                 return;
         }
-        *p = (HttpPeek) { .listener = l, .fd = fd, .addr = *addr, .addr_len = addr_len };
+        *p = (HttpPeek){ .listener = l, .fd = fd, .addr = *addr, .addr_len = addr_len };
         LIST_PREPEND(peeking, l->peeking, p);
         l->n_peeking++;
 
@@ -278,8 +285,8 @@ static void on_new_connection(HttpListener *l, int fd, const struct sockaddr_sto
         /* Edge-triggered: peeking leaves the bytes queued, so a level-triggered watch would spin. */
         r = sd_event_add_io(l->context->event, &p->io, fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_peek_io, p);
         if (r >= 0)
-                r = sd_event_add_time_relative(l->context->event, &p->timer, CLOCK_MONOTONIC, HTTP_HEAD_TIMEOUT_USEC,
-                                               USEC_PER_SEC, on_peek_timeout, p);
+                r = sd_event_add_time_relative(l->context->event, &p->timer, CLOCK_MONOTONIC,
+                                               HTTP_HEAD_TIMEOUT_USEC, USEC_PER_SEC, on_peek_timeout, p);
         if (r < 0) {
                 log_warning_errno(r, "Failed to watch a new connection: %m");
                 peek_free(p);
@@ -311,7 +318,7 @@ int http_listener_new(HttpContext *c, int fd, WsServer *ws, HttpListener **ret) 
         l = calloc(1, sizeof *l);
         if (!l)
                 return log_oom();
-        *l = (HttpListener) { .context = c, .ws = ws, .fd = fd };
+        *l = (HttpListener){ .context = c, .ws = ws, .fd = fd };
         r = sd_event_add_io(c->event, &l->source, fd, EPOLLIN, on_listen, l);
         if (r < 0) {
                 free(l);

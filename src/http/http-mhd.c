@@ -29,8 +29,8 @@ static void mhd_rearm(HttpMhd *m) {
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         deadline = now + (uint64_t) ms * USEC_PER_MSEC;
         (void) sd_event_source_get_enabled(m->timer, &enabled);
-        if (enabled != SD_EVENT_OFF && sd_event_source_get_time(m->timer, &current) >= 0 && current <= deadline &&
-            current > now)
+        if (enabled != SD_EVENT_OFF && sd_event_source_get_time(m->timer, &current) >= 0 &&
+            current <= deadline && current > now)
                 return;
         (void) sd_event_source_set_time(m->timer, deadline);
         (void) sd_event_source_set_enabled(m->timer, SD_EVENT_ONESHOT);
@@ -75,15 +75,13 @@ int http_mhd_new(sd_event *e, MHD_AccessHandlerCallback access, MHD_RequestCompl
         if (!m)
                 return log_oom();
         m->event = sd_event_ref(e);
-        m->daemon = MHD_start_daemon(MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                                             MHD_USE_ERROR_LOG,
-                                     0, NULL, NULL, access, userdata,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTIONS_MAX,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
-                                     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_CONNECTION_MEMORY_MAX,
-                                     MHD_OPTION_NOTIFY_COMPLETED, completed, userdata,
-                                     MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-                                     MHD_OPTION_END);
+        m->daemon = MHD_start_daemon(
+                MHD_USE_NO_LISTEN_SOCKET | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0,
+                NULL, NULL, access, userdata, MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTIONS_MAX,
+                MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_CONNECTION_MEMORY_MAX,
+                MHD_OPTION_NOTIFY_COMPLETED, completed, userdata, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                NULL, MHD_OPTION_END);
         if (!m->daemon)
                 return log_error_errno(-EIO, "Failed to start libmicrohttpd.");
         info = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_EPOLL_FD);

@@ -14,7 +14,7 @@ HttpRequest *http_request_new(HttpContext *c, struct MHD_Connection *connection,
 
         if (!req)
                 return NULL;
-        *req = (HttpRequest) {
+        *req = (HttpRequest){
                 .context = c,
                 .connection = connection,
                 .method = method,
@@ -98,7 +98,8 @@ void http_request_suspend(HttpRequest *req) {
         req->suspended = true;
         LIST_PREPEND(suspended, req->context->suspended, req);
         if (http_mhd_watch_hup(req->context->mhd, req->connection, on_request_hup, req, &req->hup) < 0)
-                log_debug("Cannot watch a waiting connection; a client that leaves is noticed at the answer.");
+                log_debug(
+                        "Cannot watch a waiting connection; a client that leaves is noticed at the answer.");
 }
 
 void http_request_resume_all(HttpContext *c) {

@@ -25,22 +25,22 @@ struct HttpRequest {
         const char *method, *url; /* owned by MHD for the request's lifetime */
         Buf body;
         bool dispatched, suspended;
-        bool working;       /* a worker job runs for it */
+        bool working; /* a worker job runs for it */
         uint64_t discarded; /* body bytes beyond HTTP_BODY_MAX, dropped */
         struct MHD_Response *response;
         unsigned status;
 
-        sd_bus_slot *slot;        /* the daemon call in flight (http-bus.c) */
+        sd_bus_slot *slot; /* the daemon call in flight (http-bus.c) */
         HttpReplyHandler handler; /* what gets its reply */
-        sd_event_source *hup;     /* while suspended: the peer's socket, watched for it leaving */
+        sd_event_source *hup; /* while suspended: the peer's socket, watched for it leaving */
 
         /* Per-route state */
-        char id[65];              /* the session id or prefix from the URL */
-        char digest[65];          /* the token's digest once authenticated ("" with --no-auth) */
-        char client[64];          /* the client address, for login lockouts */
+        char id[65]; /* the session id or prefix from the URL */
+        char digest[65]; /* the token's digest once authenticated ("" with --no-auth) */
+        char client[64]; /* the client address, for login lockouts */
         struct json_object *json; /* the parsed body */
-        uint64_t u1, u2;          /* small per-route values (limits, offsets) */
-        void *data;               /* per-route heap state, freed with data_free */
+        uint64_t u1, u2; /* small per-route values (limits, offsets) */
+        void *data; /* per-route heap state, freed with data_free */
         void (*data_free)(void *data);
         HttpReplyHandler after_auth; /* what to run once the token is validated */
 

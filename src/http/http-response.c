@@ -8,8 +8,9 @@
 #include "http-response.h"
 #include "oly-def.h"
 
-#define HTTP_CSP "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " \
-                 "frame-ancestors 'none'"
+#define HTTP_CSP                                                                           \
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " \
+        "frame-ancestors 'none'"
 
 void http_response_add_headers(struct MHD_Response *r, bool api) {
         (void) MHD_add_response_header(r, "Content-Security-Policy", HTTP_CSP);
@@ -22,8 +23,8 @@ void http_response_add_headers(struct MHD_Response *r, bool api) {
 
 struct MHD_Response *http_response_json(json_object *o) {
         size_t len;
-        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                          &len);
+        const char *s = json_object_to_json_string_length(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
         struct MHD_Response *r;
 
         if (!s)
@@ -46,17 +47,28 @@ struct MHD_Response *http_response_error(const char *code, const char *message) 
 
 const char *http_response_code_name(unsigned status) {
         switch (status) {
-        case 400: return "bad_request";
-        case 401: return "unauthorized";
-        case 403: return "forbidden";
-        case 404: return "not_found";
-        case 405: return "method_not_allowed";
-        case 409: return "conflict";
-        case 413: return "payload_too_large";
-        case 429: return "too_many_requests";
-        case 503: return "unavailable";
-        case 504: return "timeout";
-        default: return status >= 500 ? "internal" : "bad_request";
+        case 400:
+                return "bad_request";
+        case 401:
+                return "unauthorized";
+        case 403:
+                return "forbidden";
+        case 404:
+                return "not_found";
+        case 405:
+                return "method_not_allowed";
+        case 409:
+                return "conflict";
+        case 413:
+                return "payload_too_large";
+        case 429:
+                return "too_many_requests";
+        case 503:
+                return "unavailable";
+        case 504:
+                return "timeout";
+        default:
+                return status >= 500 ? "internal" : "bad_request";
         }
 }
 
@@ -65,7 +77,7 @@ struct MHD_Response *http_response_json_buf(Buf *b) {
 
         if (!r)
                 return NULL;
-        *b = (Buf) {}; /* the response owns it */
+        *b = (Buf){}; /* the response owns it */
         (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         return r;
 }
@@ -116,12 +128,12 @@ unsigned http_response_bus_error_status(const sd_bus_error *error, const char **
                 const char *name;
                 unsigned status;
         } table[] = {
-                { OLY_ERROR_NO_SUCH_SESSION, 404 },  { OLY_ERROR_NOT_FOUND, 404 },
+                { OLY_ERROR_NO_SUCH_SESSION, 404 },   { OLY_ERROR_NOT_FOUND, 404 },
                 { OLY_ERROR_AMBIGUOUS_SESSION, 409 }, { OLY_ERROR_NOT_RUNNING, 409 },
-                { OLY_ERROR_INVALID_ARGUMENT, 400 }, { OLY_ERROR_EXEC_FAILED, 400 },
-                { OLY_ERROR_LIMIT_REACHED, 429 },    { OLY_ERROR_SHUTTING_DOWN, 503 },
-                { OLY_ERROR_UNAUTHORIZED, 401 },     { SD_BUS_ERROR_NO_REPLY, 504 },
-                { SD_BUS_ERROR_DISCONNECTED, 503 },  { SD_BUS_ERROR_TIMEOUT, 504 },
+                { OLY_ERROR_INVALID_ARGUMENT, 400 },  { OLY_ERROR_EXEC_FAILED, 400 },
+                { OLY_ERROR_LIMIT_REACHED, 429 },     { OLY_ERROR_SHUTTING_DOWN, 503 },
+                { OLY_ERROR_UNAUTHORIZED, 401 },      { SD_BUS_ERROR_NO_REPLY, 504 },
+                { SD_BUS_ERROR_DISCONNECTED, 503 },   { SD_BUS_ERROR_TIMEOUT, 504 },
                 { SD_BUS_ERROR_UNKNOWN_METHOD, 501 }, { SD_BUS_ERROR_UNKNOWN_INTERFACE, 501 },
                 { SD_BUS_ERROR_UNKNOWN_OBJECT, 501 }, { SD_BUS_ERROR_UNKNOWN_PROPERTY, 501 },
         };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The route table (see http-router.h). */
+#include "http-router.h"
 #include "http-api-auth.h"
 #include "http-api-control.h"
 #include "http-api-logs.h"
@@ -8,18 +9,18 @@
 #include "http-api-sessions.h"
 #include "http-auth.h"
 #include "http-response.h"
-#include "http-router.h"
 #include "http-sse.h"
 #include "http-static.h"
 #include "id.h"
 
 typedef struct HttpRoute {
         const char *method;
-        const char *pattern;      /* under /api/; "*" is one path segment: the session id */
+        const char *pattern; /* under /api/; "*" is one path segment: the session id */
         HttpReplyHandler handler; /* runs once authenticated, unless public */
-        bool public;              /* served without a token (the handler checks what it needs) */
+        bool public; /* served without a token (the handler checks what it needs) */
 } HttpRoute;
 
+/* clang-format off */
 static const HttpRoute routes[] = {
         { "GET",    "auth/status",              http_api_auth_status,           .public = true },
         { "POST",   "auth/login",               http_api_auth_login,            .public = true },
@@ -41,6 +42,7 @@ static const HttpRoute routes[] = {
         { "DELETE", "push/subscriptions",       http_api_push_unsubscribe },
         { "GET",    "nodes",                    http_api_nodes_list },
 };
+/* clang-format on */
 
 /* Matches path against pattern, capturing "*" into id. */
 static bool route_match(const char *pattern, const char *path, char *id, size_t id_size) {
@@ -71,7 +73,8 @@ void http_router_dispatch(HttpRequest *req) {
 
         const char *host = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Host");
         if (req->context->no_auth && !http_auth_host_is_loopback(host))
-                return http_respond_error(req, 403, "without authentication only requests to a loopback "
+                return http_respond_error(req, 403,
+                                          "without authentication only requests to a loopback "
                                           "name (localhost, 127.0.0.1, [::1]) are served");
         if (state_changing) {
                 const char *origin = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Origin");

@@ -53,7 +53,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                 cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
                 if (cl && strlen(cl) > 0 && (strlen(cl) > 9 || strtoull(cl, NULL, 10) > HTTP_BODY_MAX)) {
                         req->dispatched = true;
-                        http_respond_error(req, 413, "the request body is larger than %u bytes", HTTP_BODY_MAX);
+                        http_respond_error(req, 413, "the request body is larger than %u bytes",
+                                           HTTP_BODY_MAX);
                         return http_request_queue(req);
                 }
                 return MHD_YES;
@@ -87,7 +88,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         return MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls, enum MHD_RequestTerminationCode toe) {
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+                         enum MHD_RequestTerminationCode toe) {
         HttpRequest *req = *req_cls;
 
         if (req != (HttpRequest *) &health_marker)
@@ -105,7 +107,8 @@ static void on_bus_changed(sd_bus *bus, void *userdata) {
         if (r >= 0)
                 r = http_sse_bus_changed(s->context.sse, bus);
         if (r < 0)
-                log_warning_errno(r, "Failed to subscribe to the daemon's signals, events will be missing: %m");
+                log_warning_errno(r,
+                                  "Failed to subscribe to the daemon's signals, events will be missing: %m");
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpServer *, http_server_free);

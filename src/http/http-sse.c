@@ -82,7 +82,7 @@ static int on_client_hup(sd_event_source *es, int fd, uint32_t revents, void *us
 }
 
 static void wake_all(HttpSse *sse) {
-        LIST_FOREACH(clients, c, sse->clients)
+        LIST_FOREACH (clients, c, sse->clients)
                 client_wake(c);
         http_mhd_kick(sse->context->mhd);
 }
@@ -102,7 +102,7 @@ static void sse_push(HttpSse *sse, const char *type, const Buf *json) {
                 return;
         }
         free(e->text);
-        *e = (SseEvent) { .seq = seq, .text = text, .len = (size_t) n };
+        *e = (SseEvent){ .seq = seq, .text = text, .len = (size_t) n };
         sse->last_seq = seq;
         wake_all(sse);
 }
@@ -176,7 +176,7 @@ static void client_free(void *cls) {
 static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
         HttpSse *sse = userdata;
 
-        LIST_FOREACH(clients, c, sse->clients)
+        LIST_FOREACH (clients, c, sse->clients)
                 c->ping = true;
         wake_all(sse);
         (void) sd_event_source_set_time_relative(es, HTTP_SSE_HEARTBEAT_USEC);
@@ -200,14 +200,15 @@ static void client_start(HttpRequest *req, uint64_t next_seq, char *snapshot, si
                 free(snapshot);
                 return http_respond(req, 500, NULL);
         }
-        *c = (SseClient) {
+        *c = (SseClient){
                 .sse = sse,
                 .connection = req->connection,
                 .next_seq = next_seq,
                 .pending = snapshot,
                 .pending_len = snapshot_len,
         };
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_SSE_BLOCK_SIZE, client_read, c, client_free);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_SSE_BLOCK_SIZE, client_read, c,
+                                              client_free);
         if (!r) {
                 free(snapshot);
                 free(c);
@@ -229,7 +230,8 @@ static void on_snapshot(HttpRequest *req, sd_bus_message *reply, const sd_bus_er
         if (error)
                 return http_respond_bus_error(req, error);
         /* The snapshot stands for everything up to the event before the ones this client will get. */
-        r = buf_printf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: {\"sessions\":[", sse->boot, req->u1 - 1);
+        r = buf_printf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: {\"sessions\":[", sse->boot,
+                       req->u1 - 1);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
         while (r >= 0) {
@@ -396,11 +398,12 @@ int http_sse_bus_changed(HttpSse *sse, sd_bus *bus) {
         if (!sse || !bus)
                 return 0;
         /* Floating matches: they go away with the connection. */
-        r = sd_bus_match_signal(bus, NULL, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, NULL, on_manager_signal, sse);
+        r = sd_bus_match_signal(bus, NULL, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, NULL,
+                                on_manager_signal, sse);
         if (r < 0)
                 return r;
-        return sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                   on_properties_changed, sse);
+        return sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties",
+                                   "PropertiesChanged", on_properties_changed, sse);
 }
 
 int http_sse_new(HttpContext *c, HttpSse **ret) {
@@ -433,7 +436,7 @@ void http_sse_close_all(HttpSse *sse) {
         if (!sse)
                 return;
         sse->closing = true;
-        LIST_FOREACH(clients, c, sse->clients)
+        LIST_FOREACH (clients, c, sse->clients)
                 client_wake(c);
 }
 

@@ -40,7 +40,8 @@ static TokenEntry *token_slot(HttpTokenCache *c, const char *digest) {
 
 bool http_tokens_valid(HttpTokenCache *c, const char *digest, usec_t now) {
         TokenEntry *e = token_slot(c, digest);
-        return streq(e->digest, digest) && now < e->checked_at + HTTP_TOKEN_CACHE_USEC && now < e->expires_at;
+        return streq(e->digest, digest) && now < e->checked_at + HTTP_TOKEN_CACHE_USEC &&
+               now < e->expires_at;
 }
 
 void http_tokens_remember(HttpTokenCache *c, const char *digest, usec_t expires_at, usec_t now) {
@@ -53,7 +54,7 @@ void http_tokens_remember(HttpTokenCache *c, const char *digest, usec_t expires_
 void http_tokens_forget(HttpTokenCache *c, const char *digest) {
         TokenEntry *e = token_slot(c, digest);
         if (streq(e->digest, digest))
-                *e = (TokenEntry) {};
+                *e = (TokenEntry){};
 }
 
 void http_tokens_forget_all(HttpTokenCache *c) {
@@ -61,7 +62,8 @@ void http_tokens_forget_all(HttpTokenCache *c) {
 }
 
 static bool is_base64url(char c) {
-        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+               c == '_';
 }
 
 int http_token_digest(const char *token, char ret[static HTTP_DIGEST_STRLEN + 1]) {

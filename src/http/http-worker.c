@@ -164,7 +164,7 @@ int http_workers_submit(HttpWorkers *w, HttpWorkFunc work, HttpWorkDone done, vo
                 pthread_mutex_unlock(&w->lock);
                 return -ENOMEM;
         }
-        *j = (HttpJob) { .work = work, .done = done, .userdata = userdata };
+        *j = (HttpJob){ .work = work, .done = done, .userdata = userdata };
         if (w->queue_tail)
                 w->queue_tail->next = j;
         else

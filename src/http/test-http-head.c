@@ -36,13 +36,20 @@ static void test_attach_needs_everything(void) {
         HttpHead h;
 
         /* Header names and the list tokens are case-insensitive. */
-        CHECK_INT(parse("GET /api/sessions/x/attach HTTP/1.0\r\nupgrade: WebSocket\r\nCONNECTION: upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions/x/attach HTTP/1.0\r\nupgrade: WebSocket\r\nCONNECTION: "
+                        "upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(h.attach && !h.replay && streq(h.id, "x") && !h.has_origin && h.host[0] == 0);
         CHECK_INT(parse("GET /api/sessions/x/attach?a=b&replay=true HTTP/1.1\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\n\r\n", &h), 0);
+                        "Connection: Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(h.attach && h.replay);
         CHECK_INT(parse("GET /api/sessions/x/attach?replay=0&replay=10 HTTP/1.1\r\nUpgrade: websocket\r\n"
-                        "Connection: Upgrade\r\n\r\n", &h), 0);
+                        "Connection: Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(h.attach && !h.replay);
 
         /* Any part missing: an ordinary request for MHD (parsed, but not an attach). */
@@ -50,22 +57,44 @@ static void test_attach_needs_everything(void) {
         CHECK(!h.attach);
         CHECK_INT(parse("GET /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", &h), 0);
         CHECK(!h.attach);
-        CHECK_INT(parse("POST /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("POST /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GETX /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GETX /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GET /api/sessions/x/attach/more HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions/x/attach/more HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GET /api/sessions//attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions//attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GET /api/sessions/a-b/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions/a-b/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GET /api/sessions/x/attachx HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions/x/attachx HTTP/1.1\r\nUpgrade: websocket\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
-        CHECK_INT(parse("GET /api/events HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/events HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", &h),
+                  0);
         CHECK(!h.attach && h.id[0] == 0);
         /* "websocketx" is not "websocket": list items are compared whole. */
-        CHECK_INT(parse("GET /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocketx\r\nConnection: Upgrade\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET /api/sessions/x/attach HTTP/1.1\r\nUpgrade: websocketx\r\nConnection: "
+                        "Upgrade\r\n\r\n",
+                        &h),
+                  0);
         CHECK(!h.attach);
 }
 
@@ -75,13 +104,17 @@ static void test_id_bounds(void) {
 
         memset(id, 'a', HTTP_HEAD_ID_MAX);
         id[HTTP_HEAD_ID_MAX] = 0;
-        snprintf(req, sizeof req, "GET /api/sessions/%s/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", id);
+        snprintf(req, sizeof req,
+                 "GET /api/sessions/%s/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+                 id);
         CHECK_INT(parse(req, &h), 0);
         CHECK(h.attach);
         CHECK_STREQ(h.id, id);
 
         strcat(id, "a"); /* one too long */
-        snprintf(req, sizeof req, "GET /api/sessions/%s/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n", id);
+        snprintf(req, sizeof req,
+                 "GET /api/sessions/%s/attach HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+                 id);
         CHECK_INT(parse(req, &h), 0);
         CHECK(!h.attach);
 }
@@ -91,9 +124,13 @@ static void test_host_origin_token(void) {
         HttpHead h;
 
         /* The cookie gives the token only when there is no Authorization: Bearer. */
-        CHECK_INT(parse("GET / HTTP/1.1\r\nCookie: a=b; oly_token2=no; oly_token=from-cookie ; c=d\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nCookie: a=b; oly_token2=no; oly_token=from-cookie ; c=d\r\n\r\n",
+                        &h),
+                  0);
         CHECK_STREQ(h.token, "from-cookie");
-        CHECK_INT(parse("GET / HTTP/1.1\r\nAuthorization: Bearer bearer\r\nCookie: oly_token=cookie\r\n\r\n", &h), 0);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nAuthorization: Bearer bearer\r\nCookie: oly_token=cookie\r\n\r\n",
+                        &h),
+                  0);
         CHECK_STREQ(h.token, "bearer");
         CHECK_INT(parse("GET / HTTP/1.1\r\nAuthorization: Basic Zm9vOmJhcg==\r\n\r\n", &h), 0);
         CHECK_STREQ(h.token, "");
@@ -111,7 +148,8 @@ static void test_host_origin_token(void) {
         CHECK_STREQ(h.origin, "");
         CHECK(h.has_origin);
         strcat(big, "h");
-        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", big, big);
+        snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n", big,
+                 big);
         CHECK_INT(parse(req, &h), 0);
         CHECK_STREQ(h.host, "");
         CHECK_STREQ(h.token, "");
@@ -123,7 +161,7 @@ static void test_incomplete_and_garbage(void) {
         CHECK_INT(parse("", &h), -EAGAIN);
         CHECK_INT(parse("GET / HTTP/1.1\r\nHost: x\r\n", &h), -EAGAIN);
         CHECK_INT(parse("GET / HTTP/1.1\n\n", &h), -EAGAIN); /* bare LF never ends a head */
-        CHECK_INT(h.length, 4242);                          /* not written unless parsed */
+        CHECK_INT(h.length, 4242); /* not written unless parsed */
 
         CHECK_INT(parse("hello\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse(" / HTTP/1.1\r\n\r\n", &h), -EBADMSG);
@@ -134,7 +172,8 @@ static void test_incomplete_and_garbage(void) {
         CHECK_INT(parse("GET / HTTP/1.1\r\nno colon here\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse("GET / HTTP/1.1\r\n: empty name\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", &h), -EBADMSG);
-        static const char nul_in_header[] = "GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n", nuls[] = "\0\0\0\0\r\n\r\n";
+        static const char nul_in_header[] = "GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n",
+                          nuls[] = "\0\0\0\0\r\n\r\n";
         CHECK_INT(http_head_parse(nul_in_header, sizeof nul_in_header - 1, &h), -EBADMSG);
         CHECK_INT(http_head_parse(nuls, sizeof nuls - 1, &h), -EBADMSG);
 

@@ -99,9 +99,18 @@ static void test_time(void) {
 
         /* The fast path agrees with rfc3339_format: month and leap-year edges, and beyond year 9999. */
         static const usec_t seconds[] = {
-                59,         86399,      86400,      951782400 /* 2000-02-29 */, 951868800, 946684799,
-                978307199,  1709251199, 4102444800 /* 2100-01-01 */,             5097600000,
-                253402300799 /* 9999-12-31T23:59:59 */,                         253402300800,
+                59,
+                86399,
+                86400,
+                951782400 /* 2000-02-29 */,
+                951868800,
+                946684799,
+                978307199,
+                1709251199,
+                4102444800 /* 2100-01-01 */,
+                5097600000,
+                253402300799 /* 9999-12-31T23:59:59 */,
+                253402300800,
         };
         for (size_t i = 0; i < ELEMENTSOF(seconds); i++) {
                 check_time(seconds[i] * USEC_PER_SEC);
@@ -171,9 +180,9 @@ static sd_bus_message *session_message(sd_bus **ret_bus, int fds[2]) {
         CHECK(sd_bus_message_new_method_call(bus, &m, "org.example", "/", "org.example", "X") >= 0);
         CHECK(sd_bus_message_append(m, "a(sssasssuitttbb)", 2,
                                     /* every field set */
-                                    "abc123", "build \"1\"\n", "/bin/sh", 2, "-c", "echo \x1b", "/tmp", "running",
-                                    (uint32_t) 42, (int32_t) -1, UINT64_C(1700000000000001), UINT64_C(1700000000500000),
-                                    UINT64_C(0), 1, 0,
+                                    "abc123", "build \"1\"\n", "/bin/sh", 2, "-c", "echo \x1b", "/tmp",
+                                    "running", (uint32_t) 42, (int32_t) -1, UINT64_C(1700000000000001),
+                                    UINT64_C(1700000000500000), UINT64_C(0), 1, 0,
                                     /* the optional ones empty */
                                     "def456", "", "true", 0, "/", "stopped", (uint32_t) 0, (int32_t) 3,
                                     UINT64_C(86400000000), UINT64_C(0), UINT64_C(86401000000), 0, 1) >= 0);
@@ -190,7 +199,7 @@ static void test_put_session(void) {
         sd_bus_message *m = session_message(&bus, fds);
         const char *id = NULL;
         uint64_t created = 0;
-        json_object *o, *v;
+        json_object *o = NULL, *v;
 
         CHECK(m);
         if (!m)
@@ -208,17 +217,20 @@ static void test_put_session(void) {
                     "\"notifications_enabled\":false}");
         /* It is JSON that json-c reads back to the same values. */
         CHECK_INT(http_json_parse_object(b.data, b.len, &o), 0);
-        CHECK(json_object_object_get_ex(o, "title", &v) && streq(json_object_get_string(v), "build \"1\"\n"));
+        CHECK(json_object_object_get_ex(o, "title", &v) &&
+              streq(json_object_get_string(v), "build \"1\"\n"));
         CHECK(json_object_object_get_ex(o, "args", &v) && json_object_array_length(v) == 2);
         json_object_put(o);
 
         b.len = 0;
         CHECK_INT(http_json_put_session(&b, m, NULL, NULL), 1);
-        CHECK_STREQ(text(&b),
-                    "{\"id\":\"def456\",\"title\":null,\"command\":\"true\",\"args\":[],\"cwd\":\"/\","
-                    "\"status\":\"stopped\",\"pid\":null,\"exit_code\":3,\"created_at\":\"1970-01-02T00:00:00.000000Z\","
-                    "\"started_at\":null,\"ended_at\":\"1970-01-02T00:00:01.000000Z\",\"input_needed\":false,"
-                    "\"notifications_enabled\":true}");
+        CHECK_STREQ(
+                text(&b),
+                "{\"id\":\"def456\",\"title\":null,\"command\":\"true\",\"args\":[],\"cwd\":\"/\","
+                "\"status\":\"stopped\",\"pid\":null,\"exit_code\":3,\"created_at\":\"1970-01-02T00:00:00."
+                "000000Z\","
+                "\"started_at\":null,\"ended_at\":\"1970-01-02T00:00:01.000000Z\",\"input_needed\":false,"
+                "\"notifications_enabled\":true}");
 
         /* The end of the array. */
         b.len = 0;
