@@ -1,24 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Authentication: login (Argon2id on a worker), tokens (random, stored in the daemon as SHA-256 digests,
- * validations cached for a few seconds), lockouts, client addresses, Origin checks. */
+/* Authentication checks: Host and Origin, the token a request carries, the client's address for lockouts,
+ * and the revocation of every login when the password changes. */
 #pragma once
 
 #include <stdbool.h>
+#include <systemd/sd-bus.h>
 
-#include "http-def.h"
-#include "http-server.h"
-
-int http_tokens_new(HttpTokenCache **ret);
-HttpTokenCache *http_tokens_free(HttpTokenCache *c);
-/* Whether digest was validated by the daemon less than HTTP_TOKEN_CACHE_USEC ago and has not expired. */
-bool http_tokens_valid(HttpTokenCache *c, const char *digest, usec_t now);
-void http_tokens_remember(HttpTokenCache *c, const char *digest, usec_t expires_at, usec_t now);
-void http_tokens_forget(HttpTokenCache *c, const char *digest);
-/* A new password revoked every login: nothing validated before is trusted any more. */
-void http_tokens_forget_all(HttpTokenCache *c);
-
-/* The lowercase hex SHA-256 of a well-formed token (43 characters of base64url); -EINVAL otherwise. */
-int http_token_digest(const char *token, char ret[static HTTP_DIGEST_STRLEN + 1]);
+#include "http-context.h"
+#include "http-request.h"
 
 /* Origin must be http://<host> or https://<host>. */
 bool http_auth_origin_matches(const char *origin, const char *host);
@@ -27,10 +16,12 @@ bool http_auth_origin_matches(const char *origin, const char *host);
  * (DNS rebinding) must not reach the API. */
 bool http_auth_host_is_loopback(const char *host);
 
+/* The token req carries: "Authorization: Bearer <t>" first, else the cookie; NULL if none. */
+const char *http_auth_request_token(HttpRequest *req);
 /* Runs next(req, NULL, NULL) once req carries a valid token (or at once with --no-auth); else 401. */
 void http_auth_require(HttpRequest *req, HttpReplyHandler next);
-
-/* Routes */
-void http_auth_status(HttpRequest *req);
-void http_auth_login(HttpRequest *req);
-void http_auth_logout(HttpRequest *req);
+/* Fills req->client with the peer's address; with trust_forwarded, a loopback peer's (a reverse proxy's)
+ * last X-Forwarded-For entry instead. */
+void http_auth_client_address(HttpRequest *req, bool trust_forwarded);
+/* Watches a new connection to the daemon for the password changing (bus NULL: it went away). */
+int http_auth_bus_changed(HttpContext *c, sd_bus *bus);

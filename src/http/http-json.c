@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 
+#include "http-def.h"
 #include "http-json.h"
 #include "macro.h"
 
@@ -210,4 +211,45 @@ int http_json_put_session(Buf *b, sd_bus_message *m, const char **ret_id, uint64
         if (ret_created)
                 *ret_created = created;
         return 1;
+}
+
+json_object *http_json_time(usec_t t) {
+        char buf[RFC3339_MAX];
+        if (t == 0 || !rfc3339_format(buf, sizeof buf, t))
+                return NULL;
+        return json_object_new_string(buf);
+}
+
+int http_json_parse_object(const void *buf, size_t len, json_object **ret) {
+        json_tokener *tok;
+        json_object *o;
+        enum json_tokener_error err;
+        size_t used;
+
+        if (len == 0 || len > HTTP_BODY_MAX)
+                return -EINVAL;
+        tok = json_tokener_new_ex(HTTP_JSON_DEPTH_MAX);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        o = json_tokener_parse_ex(tok, buf, (int) len);
+        err = json_tokener_get_error(tok);
+        used = json_tokener_get_parse_end(tok);
+        json_tokener_free(tok);
+        if (!o || err != json_tokener_success) {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        /* Only whitespace may follow the value. */
+        for (const char *p = (const char *) buf + used; p < (const char *) buf + len; p++)
+                if (!strchr(" \t\r\n", *p) || !*p) {
+                        json_object_put(o);
+                        return -EINVAL;
+                }
+        if (!json_object_is_type(o, json_type_object)) {
+                json_object_put(o);
+                return -EINVAL;
+        }
+        *ret = o;
+        return 0;
 }

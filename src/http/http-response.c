@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Responses shared by every route (see http-response.h). */
+/* Responses (see http-response.h). */
 #include <stdarg.h>
 #include <stdio.h>
 
 #include "http-def.h"
+#include "http-json.h"
 #include "http-response.h"
 #include "oly-def.h"
 
-#define HTTP_CSP "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " \
-                 "frame-ancestors 'none'"
+#define HTTP_CSP                                                                           \
+        "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; " \
+        "frame-ancestors 'none'"
 
 void http_response_add_headers(struct MHD_Response *r, bool api) {
         (void) MHD_add_response_header(r, "Content-Security-Policy", HTTP_CSP);
@@ -21,8 +23,8 @@ void http_response_add_headers(struct MHD_Response *r, bool api) {
 
 struct MHD_Response *http_response_json(json_object *o) {
         size_t len;
-        const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                          &len);
+        const char *s = json_object_to_json_string_length(
+                o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
         struct MHD_Response *r;
 
         if (!s)
@@ -43,19 +45,30 @@ struct MHD_Response *http_response_error(const char *code, const char *message) 
         return http_response_json(o);
 }
 
-const char *http_status_code_name(unsigned status) {
+const char *http_response_code_name(unsigned status) {
         switch (status) {
-        case 400: return "bad_request";
-        case 401: return "unauthorized";
-        case 403: return "forbidden";
-        case 404: return "not_found";
-        case 405: return "method_not_allowed";
-        case 409: return "conflict";
-        case 413: return "payload_too_large";
-        case 429: return "too_many_requests";
-        case 503: return "unavailable";
-        case 504: return "timeout";
-        default: return status >= 500 ? "internal" : "bad_request";
+        case 400:
+                return "bad_request";
+        case 401:
+                return "unauthorized";
+        case 403:
+                return "forbidden";
+        case 404:
+                return "not_found";
+        case 405:
+                return "method_not_allowed";
+        case 409:
+                return "conflict";
+        case 413:
+                return "payload_too_large";
+        case 429:
+                return "too_many_requests";
+        case 503:
+                return "unavailable";
+        case 504:
+                return "timeout";
+        default:
+                return status >= 500 ? "internal" : "bad_request";
         }
 }
 
@@ -64,22 +77,39 @@ struct MHD_Response *http_response_json_buf(Buf *b) {
 
         if (!r)
                 return NULL;
-        *b = (Buf) {}; /* the response owns it */
+        *b = (Buf){}; /* the response owns it */
         (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         return r;
+}
+
+void http_respond(HttpRequest *req, unsigned status, struct MHD_Response *resp) {
+        if (!resp) {
+                status = 500;
+                resp = http_response_error("internal", "out of memory");
+                if (!resp)
+                        resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        }
+        if (req->response) { /* a route answered twice: keep the first */
+                MHD_destroy_response(resp);
+                return;
+        }
+        http_response_add_headers(resp, startswith(req->url, "/api/"));
+        req->response = resp;
+        req->status = status;
+        http_request_resume(req);
 }
 
 void http_respond_json(HttpRequest *req, unsigned status, json_object *o) {
         struct MHD_Response *r = o ? http_response_json(o) : NULL;
         json_object_put(o);
-        http_request_respond(req, status, r);
+        http_respond(req, status, r);
 }
 
 void http_respond_empty(HttpRequest *req, unsigned status) {
-        http_request_respond(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
+        http_respond(req, status, MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT));
 }
 
-void http_respond_error(HttpRequest *req, unsigned status, const char *code, const char *fmt, ...) {
+void http_respond_error(HttpRequest *req, unsigned status, const char *fmt, ...) {
         char msg[512];
         va_list ap;
 
@@ -90,20 +120,20 @@ void http_respond_error(HttpRequest *req, unsigned status, const char *code, con
         for (char *p = msg; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
-        http_request_respond(req, status, http_response_error(code ?: http_status_code_name(status), msg));
+        http_respond(req, status, http_response_error(http_response_code_name(status), msg));
 }
 
-unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_message) {
+unsigned http_response_bus_error_status(const sd_bus_error *error, const char **ret_message) {
         static const struct {
                 const char *name;
                 unsigned status;
         } table[] = {
-                { OLY_ERROR_NO_SUCH_SESSION, 404 },  { OLY_ERROR_NOT_FOUND, 404 },
+                { OLY_ERROR_NO_SUCH_SESSION, 404 },   { OLY_ERROR_NOT_FOUND, 404 },
                 { OLY_ERROR_AMBIGUOUS_SESSION, 409 }, { OLY_ERROR_NOT_RUNNING, 409 },
-                { OLY_ERROR_INVALID_ARGUMENT, 400 }, { OLY_ERROR_EXEC_FAILED, 400 },
-                { OLY_ERROR_LIMIT_REACHED, 429 },    { OLY_ERROR_SHUTTING_DOWN, 503 },
-                { OLY_ERROR_UNAUTHORIZED, 401 },     { SD_BUS_ERROR_NO_REPLY, 504 },
-                { SD_BUS_ERROR_DISCONNECTED, 503 },  { SD_BUS_ERROR_TIMEOUT, 504 },
+                { OLY_ERROR_INVALID_ARGUMENT, 400 },  { OLY_ERROR_EXEC_FAILED, 400 },
+                { OLY_ERROR_LIMIT_REACHED, 429 },     { OLY_ERROR_SHUTTING_DOWN, 503 },
+                { OLY_ERROR_UNAUTHORIZED, 401 },      { SD_BUS_ERROR_NO_REPLY, 504 },
+                { SD_BUS_ERROR_DISCONNECTED, 503 },   { SD_BUS_ERROR_TIMEOUT, 504 },
                 { SD_BUS_ERROR_UNKNOWN_METHOD, 501 }, { SD_BUS_ERROR_UNKNOWN_INTERFACE, 501 },
                 { SD_BUS_ERROR_UNKNOWN_OBJECT, 501 }, { SD_BUS_ERROR_UNKNOWN_PROPERTY, 501 },
         };
@@ -131,47 +161,12 @@ unsigned http_bus_error_status(const sd_bus_error *error, const char **ret_messa
 
 void http_respond_bus_error(HttpRequest *req, const sd_bus_error *error) {
         const char *message;
-        unsigned status = http_bus_error_status(error, &message);
-        http_respond_error(req, status, NULL, "%s", message);
+        unsigned status = http_response_bus_error_status(error, &message);
+        http_respond_error(req, status, "%s", message);
 }
 
-json_object *http_json_time(usec_t t) {
-        char buf[RFC3339_MAX];
-        if (t == 0 || !rfc3339_format(buf, sizeof buf, t))
-                return NULL;
-        return json_object_new_string(buf);
-}
-
-int http_json_parse_object(const void *buf, size_t len, json_object **ret) {
-        json_tokener *tok;
-        json_object *o;
-        enum json_tokener_error err;
-        size_t used;
-
-        if (len == 0 || len > HTTP_BODY_MAX)
-                return -EINVAL;
-        tok = json_tokener_new_ex(HTTP_JSON_DEPTH_MAX);
-        if (!tok)
-                return -ENOMEM;
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-        o = json_tokener_parse_ex(tok, buf, (int) len);
-        err = json_tokener_get_error(tok);
-        used = json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
-        if (!o || err != json_tokener_success) {
-                json_object_put(o);
-                return -EINVAL;
-        }
-        /* Only whitespace may follow the value. */
-        for (const char *p = (const char *) buf + used; p < (const char *) buf + len; p++)
-                if (!strchr(" \t\r\n", *p) || !*p) {
-                        json_object_put(o);
-                        return -EINVAL;
-                }
-        if (!json_object_is_type(o, json_type_object)) {
-                json_object_put(o);
-                return -EINVAL;
-        }
-        *ret = o;
-        return 0;
+void http_respond_reply_empty(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
+        if (error)
+                return http_respond_bus_error(req, error);
+        http_respond_empty(req, 204);
 }

@@ -9,10 +9,13 @@
 #include <stdio.h>
 #include <sys/random.h>
 
+#include "http-bus.h"
 #include "http-def.h"
 #include "http-json.h"
+#include "http-mhd.h"
 #include "http-response.h"
 #include "http-sse.h"
+#include "list.h"
 #include "log.h"
 #include "oly-def.h"
 
@@ -31,7 +34,7 @@ struct SseClient {
         size_t pending_len, pending_off;
         sd_event_source *hup; /* while suspended: the socket, watched for the client leaving */
         bool suspended, ping, gone;
-        SseClient *next, *prev;
+        LIST_FIELDS(SseClient, clients);
 };
 
 typedef struct SseFetch SseFetch;
@@ -39,11 +42,11 @@ struct SseFetch {
         HttpSse *sse;
         sd_bus_slot *slot;
         char *type, *trigger, *line;
-        SseFetch *next, *prev;
+        LIST_FIELDS(SseFetch, fetches);
 };
 
 struct HttpSse {
-        HttpServer *server;
+        HttpContext *context;
         char boot[17];
         SseEvent ring[HTTP_SSE_RING];
         uint64_t last_seq; /* the newest event's; 0: none yet */
@@ -65,7 +68,7 @@ static void client_wake(SseClient *c) {
         /* Before resuming: MHD may close the socket from then on. */
         c->hup = sd_event_source_disable_unref(c->hup);
         c->suspended = false;
-        MHD_resume_connection(c->connection);
+        http_mhd_resume(c->sse->context->mhd, c->connection);
 }
 
 /* A parked client left: without this, MHD would only notice at the next heartbeat write (and a clean
@@ -75,14 +78,13 @@ static int on_client_hup(sd_event_source *es, int fd, uint32_t revents, void *us
 
         c->gone = true;
         client_wake(c);
-        http_server_kick(c->sse->server);
         return 0;
 }
 
 static void wake_all(HttpSse *sse) {
-        for (SseClient *c = sse->clients; c; c = c->next)
+        LIST_FOREACH (clients, c, sse->clients)
                 client_wake(c);
-        http_server_kick(sse->server);
+        http_mhd_kick(sse->context->mhd);
 }
 
 /* ---- The ring ---- */
@@ -100,7 +102,7 @@ static void sse_push(HttpSse *sse, const char *type, const Buf *json) {
                 return;
         }
         free(e->text);
-        *e = (SseEvent) { .seq = seq, .text = text, .len = (size_t) n };
+        *e = (SseEvent){ .seq = seq, .text = text, .len = (size_t) n };
         sse->last_seq = seq;
         wake_all(sse);
 }
@@ -155,7 +157,7 @@ static ssize_t client_read(void *cls, uint64_t pos, char *buf, size_t max) {
         /* Nothing to send: park until an event or the heartbeat wakes us. */
         c->suspended = true;
         MHD_suspend_connection(c->connection);
-        if (http_connection_watch_hup(sse->server, c->connection, on_client_hup, c, &c->hup) < 0)
+        if (http_mhd_watch_hup(sse->context->mhd, c->connection, on_client_hup, c, &c->hup) < 0)
                 log_debug("Cannot watch an event stream; a client that leaves is noticed at the heartbeat.");
         return 0;
 }
@@ -164,12 +166,7 @@ static void client_free(void *cls) {
         SseClient *c = cls;
         HttpSse *sse = c->sse;
 
-        if (c->prev)
-                c->prev->next = c->next;
-        else if (sse->clients == c)
-                sse->clients = c->next;
-        if (c->next)
-                c->next->prev = c->prev;
+        LIST_REMOVE(clients, sse->clients, c);
         sse->n_clients--;
         sd_event_source_disable_unref(c->hup);
         free(c->pending);
@@ -179,7 +176,7 @@ static void client_free(void *cls) {
 static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
         HttpSse *sse = userdata;
 
-        for (SseClient *c = sse->clients; c; c = c->next)
+        LIST_FOREACH (clients, c, sse->clients)
                 c->ping = true;
         wake_all(sse);
         (void) sd_event_source_set_time_relative(es, HTTP_SSE_HEARTBEAT_USEC);
@@ -190,52 +187,51 @@ static int on_heartbeat(sd_event_source *es, uint64_t usec, void *userdata) {
 /* ---- Serving a client ---- */
 
 static void client_start(HttpRequest *req, uint64_t next_seq, char *snapshot, size_t snapshot_len) {
-        HttpSse *sse = req->server->sse;
+        HttpSse *sse = req->context->sse;
         struct MHD_Response *r;
         SseClient *c;
 
         if (sse->n_clients >= HTTP_SSE_CLIENTS_MAX) {
                 free(snapshot);
-                return http_respond_error(req, 503, NULL, "too many event streams are open");
+                return http_respond_error(req, 503, "too many event streams are open");
         }
         c = calloc(1, sizeof *c);
         if (!c) {
                 free(snapshot);
-                return http_request_respond(req, 500, NULL);
+                return http_respond(req, 500, NULL);
         }
-        *c = (SseClient) {
+        *c = (SseClient){
                 .sse = sse,
                 .connection = req->connection,
                 .next_seq = next_seq,
                 .pending = snapshot,
                 .pending_len = snapshot_len,
         };
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_SSE_BLOCK_SIZE, client_read, c, client_free);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_SSE_BLOCK_SIZE, client_read, c,
+                                              client_free);
         if (!r) {
                 free(snapshot);
                 free(c);
-                return http_request_respond(req, 500, NULL);
+                return http_respond(req, 500, NULL);
         }
-        c->next = sse->clients;
-        if (sse->clients)
-                sse->clients->prev = c;
-        sse->clients = c;
+        LIST_PREPEND(clients, sse->clients, c);
         sse->n_clients++;
         (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
         (void) MHD_add_response_header(r, "X-Accel-Buffering", "no");
-        http_request_respond(req, 200, r);
+        http_respond(req, 200, r);
 }
 
 static void on_snapshot(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
-        HttpSse *sse = req->server->sse;
-        _cleanup_(buf_free) Buf text = {};
+        HttpSse *sse = req->context->sse;
+        _cleanup_buf_free_ Buf text = {};
         size_t n;
         int r;
 
         if (error)
                 return http_respond_bus_error(req, error);
         /* The snapshot stands for everything up to the event before the ones this client will get. */
-        r = buf_printf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: {\"sessions\":[", sse->boot, req->u1 - 1);
+        r = buf_printf(&text, "id: %s-%" PRIu64 "\nevent: snapshot\ndata: {\"sessions\":[", sse->boot,
+                       req->u1 - 1);
         if (r >= 0)
                 r = sd_bus_message_enter_container(reply, 'a', "(sssasssuitttbb)");
         while (r >= 0) {
@@ -245,11 +241,11 @@ static void on_snapshot(HttpRequest *req, sd_bus_message *reply, const sd_bus_er
                 r = buf_put(&text, ",", 1);
         }
         if (r < 0)
-                return http_respond_error(req, 500, NULL, "bad reply from the daemon");
+                return http_respond_error(req, 500, "bad reply from the daemon");
         if (text.data[text.len - 1] == ',')
                 text.len--;
         if (buf_puts(&text, "]}\n\n") < 0)
-                return http_request_respond(req, 500, NULL);
+                return http_respond(req, 500, NULL);
         n = text.len;
         client_start(req, req->u1, (char *) TAKE_PTR(text.data), n);
 }
@@ -273,18 +269,18 @@ static bool parse_last_event_id(HttpSse *sse, const char *s, uint64_t *ret) {
         return true;
 }
 
-void http_sse_serve(HttpRequest *req) {
-        HttpSse *sse = req->server->sse;
+void http_sse_serve(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
+        HttpSse *sse = req->context->sse;
         const char *last = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Last-Event-ID");
         uint64_t seq;
 
         if (sse->n_clients >= HTTP_SSE_CLIENTS_MAX)
-                return http_respond_error(req, 503, NULL, "too many event streams are open");
+                return http_respond_error(req, 503, "too many event streams are open");
         if (last && parse_last_event_id(sse, last, &seq))
                 return client_start(req, seq + 1, NULL, 0);
         req->u1 = sse->last_seq + 1;
-        http_request_call(req, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "ListSessions", 0, on_snapshot, "sasttu", "", 0,
-                          UINT64_C(0), UINT64_C(0), (uint32_t) HTTP_SSE_SNAPSHOT_SESSIONS);
+        http_bus_call_manager(req, "ListSessions", on_snapshot, "sasttu", "", 0, UINT64_C(0), UINT64_C(0),
+                              (uint32_t) HTTP_SSE_SNAPSHOT_SESSIONS);
 }
 
 /* ---- Daemon signals → events ---- */
@@ -292,12 +288,7 @@ void http_sse_serve(HttpRequest *req) {
 static SseFetch *fetch_free(SseFetch *f) {
         if (!f)
                 return NULL;
-        if (f->prev)
-                f->prev->next = f->next;
-        else if (f->sse->fetches == f)
-                f->sse->fetches = f->next;
-        if (f->next)
-                f->next->prev = f->prev;
+        LIST_REMOVE(fetches, f->sse->fetches, f);
         f->sse->n_fetches--;
         sd_bus_slot_unref(f->slot);
         free(f->type);
@@ -308,7 +299,7 @@ static SseFetch *fetch_free(SseFetch *f) {
 
 static int on_fetched(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         SseFetch *f = userdata;
-        _cleanup_(buf_free) Buf o = {};
+        _cleanup_buf_free_ Buf o = {};
 
         if (!sd_bus_message_is_method_error(m, NULL) && http_json_put_session(&o, m, NULL, NULL) > 0) {
                 int r = 0;
@@ -348,10 +339,7 @@ static void fetch(HttpSse *sse, sd_bus *bus, const char *id, const char *type, c
                 return;
         }
         f->sse = sse;
-        f->next = sse->fetches;
-        if (sse->fetches)
-                sse->fetches->prev = f;
-        sse->fetches = f;
+        LIST_PREPEND(fetches, sse->fetches, f);
         sse->n_fetches++;
         f->type = strdup(type);
         if (trigger) {
@@ -410,14 +398,15 @@ int http_sse_bus_changed(HttpSse *sse, sd_bus *bus) {
         if (!sse || !bus)
                 return 0;
         /* Floating matches: they go away with the connection. */
-        r = sd_bus_match_signal(bus, NULL, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, NULL, on_manager_signal, sse);
+        r = sd_bus_match_signal(bus, NULL, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, NULL,
+                                on_manager_signal, sse);
         if (r < 0)
                 return r;
-        return sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties", "PropertiesChanged",
-                                   on_properties_changed, sse);
+        return sd_bus_match_signal(bus, NULL, NULL, NULL, "org.freedesktop.DBus.Properties",
+                                   "PropertiesChanged", on_properties_changed, sse);
 }
 
-int http_sse_new(HttpServer *s, HttpSse **ret) {
+int http_sse_new(HttpContext *c, HttpSse **ret) {
         HttpSse *sse;
         uint8_t b[8];
         int r;
@@ -425,7 +414,7 @@ int http_sse_new(HttpServer *s, HttpSse **ret) {
         sse = calloc(1, sizeof *sse);
         if (!sse)
                 return -ENOMEM;
-        sse->server = s;
+        sse->context = c;
         /* Event ids carry a boot id: ids from an earlier oly-http never match the ring. */
         if (getrandom(b, sizeof b, 0) != (ssize_t) sizeof b) {
                 free(sse);
@@ -433,7 +422,7 @@ int http_sse_new(HttpServer *s, HttpSse **ret) {
         }
         for (size_t i = 0; i < sizeof b; i++)
                 snprintf(sse->boot + 2 * i, 3, "%02x", b[i]);
-        r = sd_event_add_time_relative(s->event, &sse->heartbeat, CLOCK_MONOTONIC, HTTP_SSE_HEARTBEAT_USEC,
+        r = sd_event_add_time_relative(c->event, &sse->heartbeat, CLOCK_MONOTONIC, HTTP_SSE_HEARTBEAT_USEC,
                                        USEC_PER_SEC, on_heartbeat, sse);
         if (r < 0) {
                 free(sse);
@@ -447,7 +436,7 @@ void http_sse_close_all(HttpSse *sse) {
         if (!sse)
                 return;
         sse->closing = true;
-        for (SseClient *c = sse->clients; c; c = c->next)
+        LIST_FOREACH (clients, c, sse->clients)
                 client_wake(c);
 }
 

@@ -31,7 +31,7 @@ static int open_beneath(int dir_fd, const char *path) {
         return fd >= 0 ? (int) fd : -errno;
 }
 
-int http_static_open(HttpServer *s) {
+int http_static_open(HttpContext *s) {
         _cleanup_free_ char *state = NULL, *wwwroot = NULL;
         const char *candidates[3] = {};
         int r;
@@ -113,7 +113,7 @@ static bool path_is_safe(const char *p) {
 }
 
 void http_static_serve(HttpRequest *req) {
-        HttpServer *s = req->server;
+        HttpContext *s = req->context;
         _cleanup_free_ char *rel = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct MHD_Response *r;
@@ -122,14 +122,14 @@ void http_static_serve(HttpRequest *req) {
         size_t l;
 
         if (s->static_fd < 0)
-                return http_respond_error(req, 404, NULL, "not found: no web files are installed");
+                return http_respond_error(req, 404, "not found: no web files are installed");
         l = strlen(req->url);
         if (req->url[0] != '/')
-                return http_respond_error(req, 404, NULL, "not found");
+                return http_respond_error(req, 404, "not found");
         if (asprintf(&rel, "%s%s", req->url + 1, l == 1 || req->url[l - 1] == '/' ? "index.html" : "") < 0)
-                return http_request_respond(req, 500, NULL);
+                return http_respond(req, 500, NULL);
         if (!path_is_safe(rel))
-                return http_respond_error(req, 404, NULL, "not found");
+                return http_respond_error(req, 404, "not found");
         fd = open_beneath(s->static_fd, rel);
         if (fd >= 0 && fstat(fd, &st) >= 0 && S_ISDIR(st.st_mode)) {
                 int dfd = open_beneath(fd, "index.html");
@@ -139,15 +139,15 @@ void http_static_serve(HttpRequest *req) {
         } else
                 name = rel;
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                return http_respond_error(req, 404, NULL, "not found");
+                return http_respond_error(req, 404, "not found");
 
         r = st.st_size == 0 ? MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT)
                             : MHD_create_response_from_fd((uint64_t) st.st_size, fd);
         if (!r)
-                return http_request_respond(req, 500, NULL);
+                return http_respond(req, 500, NULL);
         if (st.st_size != 0)
                 TAKE_FD(fd); /* the response owns it */
         (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, http_static_mime_type(name));
         (void) MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-        http_request_respond(req, 200, r);
+        http_respond(req, 200, r);
 }

@@ -86,10 +86,12 @@ static int on_finished(sd_event_source *s, int fd, uint32_t revents, void *userd
         return 0;
 }
 
+DEFINE_TRIVIAL_CLEANUP_FUNC(HttpWorkers *, http_workers_free);
+
 int http_workers_new(sd_event *e, unsigned n_threads, unsigned queue_max, HttpWorkers **ret) {
-        HttpWorkers *w;
+        _cleanup_(http_workers_freep) HttpWorkers *w = NULL;
         sigset_t all, old;
-        int r;
+        int r = 0;
 
         w = calloc(1, sizeof *w);
         if (!w)
@@ -98,19 +100,14 @@ int http_workers_new(sd_event *e, unsigned n_threads, unsigned queue_max, HttpWo
         pthread_cond_init(&w->cond, NULL);
         w->queue_max = queue_max;
         w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (w->efd < 0) {
-                r = -errno;
-                free(w);
-                return r;
-        }
+        if (w->efd < 0)
+                return -errno;
         r = sd_event_add_io(e, &w->source, w->efd, EPOLLIN, on_finished, w);
         if (r < 0)
-                goto fail;
+                return r;
         w->threads = calloc(n_threads, sizeof *w->threads);
-        if (!w->threads) {
-                r = -ENOMEM;
-                goto fail;
-        }
+        if (!w->threads)
+                return -ENOMEM;
         /* Workers take no signals: they stay with the loop's signalfd. */
         sigfillset(&all);
         pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -122,12 +119,9 @@ int http_workers_new(sd_event *e, unsigned n_threads, unsigned queue_max, HttpWo
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (w->n_threads == 0)
-                goto fail;
-        *ret = w;
+                return r < 0 ? r : -EINVAL;
+        *ret = TAKE_PTR(w);
         return 0;
-fail:
-        http_workers_free(w);
-        return r;
 }
 
 HttpWorkers *http_workers_free(HttpWorkers *w) {
@@ -170,7 +164,7 @@ int http_workers_submit(HttpWorkers *w, HttpWorkFunc work, HttpWorkDone done, vo
                 pthread_mutex_unlock(&w->lock);
                 return -ENOMEM;
         }
-        *j = (HttpJob) { .work = work, .done = done, .userdata = userdata };
+        *j = (HttpJob){ .work = work, .done = done, .userdata = userdata };
         if (w->queue_tail)
                 w->queue_tail->next = j;
         else

@@ -15,7 +15,6 @@
 #include "config.h"
 #include "http-def.h"
 #include "http-server.h"
-#include "http-static.h"
 #include "log.h"
 #include "macro.h"
 #include "parse-util.h"
@@ -152,12 +151,9 @@ int main(int argc, char *argv[]) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch signals: %m"), 1;
 
-        r = http_server_new(e, arg_no_auth, fd, &s);
-        if (r < 0) {
-                safe_close(fd);
+        r = http_server_new(e, arg_no_auth, fd, &s); /* takes fd */
+        if (r < 0)
                 return 1;
-        }
-        (void) http_static_open(s);
         r = http_server_start(s);
         if (r < 0)
                 return 1;

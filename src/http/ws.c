@@ -15,6 +15,7 @@
 
 #include "attach-protocol.h"
 #include "buf.h"
+#include "list.h"
 #include "log.h"
 #include "macro.h"
 #include "oly-def.h"
@@ -71,7 +72,7 @@ struct WsServer {
 
 struct WsConn {
         WsServer *server;
-        WsConn *prev, *next;
+        LIST_FIELDS(WsConn, conns);
         struct lws *wsi;
         int term_fd;
         sd_event_source *term_source;
@@ -172,12 +173,7 @@ static WsConn *ws_conn_free(WsConn *c) {
         if (!c)
                 return NULL;
         if (c->server) {
-                if (c->prev)
-                        c->prev->next = c->next;
-                else
-                        c->server->conns = c->next;
-                if (c->next)
-                        c->next->prev = c->prev;
+                LIST_REMOVE(conns, c->server->conns, c);
                 c->server->n_conns--;
         }
         sd_event_source_disable_unref(c->term_source);
@@ -783,10 +779,7 @@ int ws_server_adopt(WsServer *ws, int sock, int term_fd) {
         c->term_fd = TAKE_FD(t);
 
         c->server = ws;
-        c->next = ws->conns;
-        if (ws->conns)
-                ws->conns->prev = c;
-        ws->conns = c;
+        LIST_PREPEND(conns, ws->conns, c);
         ws->n_conns++;
 
         /* lws reads the still-unread upgrade request and answers the handshake itself; it closes the
