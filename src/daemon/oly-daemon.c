@@ -5,10 +5,12 @@
 #include <stdio.h>
 
 #include "log.h"
-#include "manager.h"
 #include "macro.h"
+#include "manager.h"
+#include "preflight.h"
 
 static bool arg_http_no_auth = false;
+static bool arg_preflight = false;
 
 static void help(void) {
         printf("oly-daemon [OPTIONS...]\n\n"
@@ -18,7 +20,9 @@ static void help(void) {
                "  -h --help       Show this help\n"
                "     --version    Show the version\n"
                "     --http-no-auth  Run the oly-http child (when a web socket is passed in) without\n"
-               "                  authentication\n\n"
+               "                  authentication\n"
+               "     --preflight  Check the configuration and say what 'oly daemon start' needs to know\n"
+               "                  (http_port=, web_password=yes|no), then exit\n\n"
                "Environment: OLY_STATE_DIR, OLY_RUNTIME_DIR, XDG_STATE_HOME, XDG_RUNTIME_DIR.\n"
                "See oly-daemon(8).\n");
 }
@@ -28,6 +32,7 @@ int main(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { "http-no-auth", no_argument, NULL, 'A' },
+                { "preflight", no_argument, NULL, 'P' },
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -45,6 +50,9 @@ int main(int argc, char *argv[]) {
                 case 'A':
                         arg_http_no_auth = true;
                         break;
+                case 'P':
+                        arg_preflight = true;
+                        break;
                 default:
                         return 2;
                 }
@@ -52,6 +60,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "oly-daemon: unexpected argument '%s'\n", argv[optind]);
                 return 2;
         }
+        if (arg_preflight)
+                return preflight_run() < 0 ? 1 : 0;
 
         r = manager_new(&m);
         if (r < 0)
