@@ -178,7 +178,8 @@ static void attach_loop(Attach *a, int sfd) {
                         { .fd = a->fd, .events = POLLIN | (a->out.len > 0 ? POLLOUT : 0) },
                         { .fd = sfd, .events = POLLIN },
                         /* Stop reading the keyboard while our own queue to the daemon is long. */
-                        { .fd = a->stdin_open && a->out.len < 1024U * 1024U ? STDIN_FILENO : -1, .events = POLLIN },
+                        { .fd = a->stdin_open && a->out.len < 1024U * 1024U ? STDIN_FILENO : -1,
+                          .events = POLLIN },
                 };
                 if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)

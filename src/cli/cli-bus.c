@@ -34,18 +34,24 @@ int cli_connect(sd_bus **ret) {
         if (r >= 0)
                 return r;
         if (oly_bus_socket_path(&path) == -ENAMETOOLONG) {
-                cli_error("the bus socket path is too long for a unix socket (max 107 bytes); set OLY_RUNTIME_DIR to "
-                          "a shorter directory.");
+                cli_error(
+                        "the bus socket path is too long for a unix socket (max 107 bytes); set OLY_RUNTIME_DIR to "
+                        "a shorter directory.");
                 return r;
         }
         if (r != -ENOENT && socket_of_another_user(path, &uid))
-                cli_error("not allowed to use the oly daemon on %s: it belongs to uid %u and serves only its own "
-                          "user.", path, (unsigned) uid);
+                cli_error(
+                        "not allowed to use the oly daemon on %s: it belongs to uid %u and serves only its own "
+                        "user.",
+                        path, (unsigned) uid);
         else if (r == -ENOENT || r == -ECONNREFUSED || r == -ECONNRESET)
-                cli_error("the oly daemon is not running (no one listens on %s); start it with 'oly daemon start "
-                          "--detach'.", strempty(path));
+                cli_error(
+                        "the oly daemon is not running (no one listens on %s); start it with 'oly daemon start "
+                        "--detach'.",
+                        strempty(path));
         else if (r == -EACCES || r == -EPERM)
-                cli_error("not allowed to talk to the oly daemon on %s (it serves only its own user).", strempty(path));
+                cli_error("not allowed to talk to the oly daemon on %s (it serves only its own user).",
+                          strempty(path));
         else
                 cli_error("cannot reach the oly daemon on %s: %s", strempty(path), strerror(-r));
         return r;
@@ -64,8 +70,10 @@ static int bus_error_line(const sd_bus_error *error, int r, const char *node, co
                 uid_t uid;
 
                 if (oly_bus_socket_path(&path) >= 0 && socket_of_another_user(path, &uid))
-                        return cli_error("not allowed to use the oly daemon on %s: it belongs to uid %u and serves "
-                                         "only its own user.", path, (unsigned) uid);
+                        return cli_error(
+                                "not allowed to use the oly daemon on %s: it belongs to uid %u and serves "
+                                "only its own user.",
+                                path, (unsigned) uid);
                 return cli_error("%s: the connection to the daemon was lost.", what);
         }
         if (sd_bus_error_is_set(error) && error->message)

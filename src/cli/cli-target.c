@@ -29,7 +29,7 @@ static int manager_path(const char *node, char **ret) {
 int cli_target_open(CliTarget *t, const CliTargetArgs *a) {
         int r;
 
-        *t = (CliTarget) { .node = a->node, .id = a->id };
+        *t = (CliTarget){ .node = a->node, .id = a->id };
         r = manager_path(a->node, &t->path);
         if (r < 0)
                 return cli_error("invalid node name: %s", strerror(-r));

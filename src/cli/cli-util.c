@@ -32,7 +32,8 @@ int cli_error(const char *fmt, ...) {
 
 int cli_parse_grace(const char *verb, const char *s, uint64_t *ret_usec) {
         if (parse_seconds(s, OLY_GRACE_MAX_SEC, ret_usec) < 0)
-                return usage_error(verb, "invalid grace period '%s': expected seconds from 0 to %u (e.g. 5 or 2.5).",
-                                   s, OLY_GRACE_MAX_SEC);
+                return usage_error(
+                        verb, "invalid grace period '%s': expected seconds from 0 to %u (e.g. 5 or 2.5).", s,
+                        OLY_GRACE_MAX_SEC);
         return 0;
 }

@@ -47,10 +47,10 @@ int cli_bad_reply(int r);
 /* What a session verb names on its command line: --node NAME and the session id or prefix. */
 typedef struct CliTargetArgs {
         const char *node; /* NULL: this machine */
-        const char *id;   /* a unique prefix; "" for the most recently created session */
+        const char *id; /* a unique prefix; "" for the most recently created session */
 } CliTargetArgs;
 
-#define CLI_TARGET_ARGS_INIT ((CliTargetArgs) { .id = "" })
+#define CLI_TARGET_ARGS_INIT ((CliTargetArgs){ .id = "" })
 
 /* Checks --node NAME for verb and stores it; < 0 after a usage error. */
 int cli_target_parse_node(CliTargetArgs *a, const char *verb, const char *name);

@@ -31,7 +31,8 @@
 extern char **environ;
 
 char *daemon_find_binary(void) {
-        static const char *const rel[] = { "oly-daemon", "../daemon/oly-daemon", "../libexec/oly/oly-daemon" };
+        static const char *const rel[] = { "oly-daemon", "../daemon/oly-daemon",
+                                           "../libexec/oly/oly-daemon" };
         return find_oly_binary("OLY_DAEMON", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-daemon");
 }
 
@@ -107,7 +108,8 @@ int daemon_preflight(const char *daemon, DaemonPreflight *ret) {
         safe_close(out_p[1]);
         safe_close(err_p[1]);
         if (r != 0)
-                return cli_error("cannot run %s: %s (set OLY_DAEMON to the oly-daemon binary).", daemon, strerror(r));
+                return cli_error("cannot run %s: %s (set OLY_DAEMON to the oly-daemon binary).", daemon,
+                                 strerror(r));
 
         /* Both answers are far smaller than a pipe: reading one, then the other, cannot block the child. */
         if (read_all(out_r, out, sizeof out) < 0 || read_all(err_r, err, sizeof err) < 0)
@@ -122,12 +124,14 @@ int daemon_preflight(const char *daemon, DaemonPreflight *ret) {
                         return cli_error("%s", err); /* the daemon's own words, in oly's voice */
                 return cli_error("%s --preflight failed (%s %d)%s%s", daemon,
                                  WIFEXITED(status) ? "exit code" : "signal",
-                                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), isempty(err) ? "" : ": ",
-                                 err);
+                                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+                                 isempty(err) ? "" : ": ", err);
         }
         if (preflight_parse(out, ret) < 0)
-                return cli_error("%s --preflight gave an answer this oly does not understand; is it from another "
-                                 "oly version?", daemon);
+                return cli_error(
+                        "%s --preflight gave an answer this oly does not understand; is it from another "
+                        "oly version?",
+                        daemon);
         return 0;
 }
 
@@ -174,7 +178,8 @@ int daemon_bind_bus_socket(const char *path, int *ret) {
 }
 
 int daemon_bind_http_socket(unsigned port, int *ret) {
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t) port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
@@ -234,7 +239,8 @@ static int notify_socket_open(char *name, size_t size, int *ret) {
         memcpy(sa.sun_path, name, l);
         sa.sun_path[0] = 0;
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 || bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l)) < 0)
+        if (fd < 0 ||
+            bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l)) < 0)
                 return -errno;
         *ret = TAKE_FD(fd);
         return 0;
@@ -323,9 +329,10 @@ int daemon_spawn_and_wait(const char *daemon, PassedFds *p, bool http_no_auth, c
                 }
                 if (now >= deadline) {
                         (void) kill(pid, SIGTERM);
-                        return cli_error("the daemon did not report readiness within %llus; stopped it. Its log: %s",
-                                         (unsigned long long) (DAEMON_READY_TIMEOUT_USEC / USEC_PER_SEC), logpath);
+                        return cli_error(
+                                "the daemon did not report readiness within %llus; stopped it. Its log: %s",
+                                (unsigned long long) (DAEMON_READY_TIMEOUT_USEC / USEC_PER_SEC), logpath);
                 }
-                (void) poll(&(struct pollfd) { .fd = notify_fd, .events = POLLIN }, 1, 50);
+                (void) poll(&(struct pollfd){ .fd = notify_fd, .events = POLLIN }, 1, 50);
         }
 }

@@ -18,8 +18,8 @@ typedef struct PassedFds {
 
 /* What oly-daemon --preflight answered. */
 typedef struct DaemonPreflight {
-        unsigned http_port;  /* from config.json, or the default */
-        bool web_password;   /* a web password is stored */
+        unsigned http_port; /* from config.json, or the default */
+        bool web_password; /* a web password is stored */
 } DaemonPreflight;
 
 /* The oly-daemon binary: $OLY_DAEMON, beside this oly, in the build tree, or the installed one. */

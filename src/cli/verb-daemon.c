@@ -112,7 +112,8 @@ static int start_parse_argv(int argc, char *argv[], DaemonStartArgs *a) {
                         break;
                 case 'p':
                         if (parse_uint_range(optarg, 1, 65535, &a->port) < 0)
-                                return usage_error("daemon start", "invalid port '%s': expected 1 to 65535.", optarg);
+                                return usage_error("daemon start", "invalid port '%s': expected 1 to 65535.",
+                                                   optarg);
                         break;
                 case 'A':
                         a->no_auth = true;
@@ -156,8 +157,10 @@ static int start_paths(DaemonPaths *p) {
                 return cli_error("cannot determine the runtime directory: %s", strerror(-r));
         r = oly_bus_socket_path(&p->bus);
         if (r == -ENAMETOOLONG)
-                return cli_error("the bus socket path under %s is too long for a unix socket (max 107 bytes); set "
-                                 "OLY_RUNTIME_DIR to a shorter directory.", p->runtime);
+                return cli_error(
+                        "the bus socket path under %s is too long for a unix socket (max 107 bytes); set "
+                        "OLY_RUNTIME_DIR to a shorter directory.",
+                        p->runtime);
         if (r < 0)
                 return cli_error("cannot determine the bus socket path: %s", strerror(-r));
         if ((r = mkdir_p(p->state, 0700)) < 0)
@@ -188,12 +191,14 @@ static int start_set_password_live(sd_bus *bus, const char *password_file) {
 
         r = password_file ? web_password_from_file(password_file, &pw) : web_password_from_tty(&pw);
         if (r == -ENOTTY)
-                return cli_error("there is no terminal to ask for the new web password on: pass --password-file FILE.");
+                return cli_error(
+                        "there is no terminal to ask for the new web password on: pass --password-file FILE.");
         if (r < 0)
                 return EXIT_ERROR;
         if (web_password_hash(pw, &hash) < 0)
                 return EXIT_ERROR;
-        r = sd_bus_call_method(bus, NULL, OLY_MANAGER_PATH, OLY_WEB_IFACE, "SetPasswordHash", &error, NULL, "s", hash);
+        r = sd_bus_call_method(bus, NULL, OLY_MANAGER_PATH, OLY_WEB_IFACE, "SetPasswordHash", &error, NULL,
+                               "s", hash);
         if (r < 0)
                 return cli_bus_error(&error, r, NULL, "Failed to set the web password");
         printf("The web UI password was changed; every earlier web login is revoked. The daemon kept running.\n");
@@ -207,10 +212,12 @@ static int start_confirm_no_auth(bool acknowledged) {
         if (acknowledged)
                 return 0;
         if (!isatty(STDIN_FILENO))
-                return cli_error("--no-auth lets anyone who can reach the web port control your sessions; to do "
-                                 "that without a terminal, add --i-understand-no-auth-risk.");
-        fprintf(stderr, "WARNING: with --no-auth, anyone and any web page that can reach the web UI's port can run "
-                        "commands as you.\nType 'yes' to serve it without a password: ");
+                return cli_error(
+                        "--no-auth lets anyone who can reach the web port control your sessions; to do "
+                        "that without a terminal, add --i-understand-no-auth-risk.");
+        fprintf(stderr,
+                "WARNING: with --no-auth, anyone and any web page that can reach the web UI's port can run "
+                "commands as you.\nType 'yes' to serve it without a password: ");
         if (fgets(answer, sizeof answer, stdin))
                 answer[strcspn(answer, "\r\n")] = 0;
         if (!streq(answer, "yes"))
@@ -230,9 +237,10 @@ static int start_new_password(const DaemonStartArgs *a, int *ret_fd) {
         else {
                 r = web_password_from_tty(&pw);
                 if (r == -ENOTTY)
-                        return cli_error("no web UI password is set and there is no terminal to ask for one: pass "
-                                         "--password-file FILE, or --no-http, or --no-auth with "
-                                         "--i-understand-no-auth-risk.");
+                        return cli_error(
+                                "no web UI password is set and there is no terminal to ask for one: pass "
+                                "--password-file FILE, or --no-http, or --no-auth with "
+                                "--i-understand-no-auth-risk.");
         }
         if (r < 0)
                 return EXIT_ERROR;
@@ -261,7 +269,8 @@ static int start_web(const DaemonStartArgs *a, const char *daemon, DaemonWeb *w)
                 r = start_confirm_no_auth(a->no_auth_ack);
                 if (r != 0)
                         return r;
-                fprintf(stderr, "oly: WARNING: serving the web UI on 127.0.0.1:%u WITHOUT authentication.\n", w->port);
+                fprintf(stderr, "oly: WARNING: serving the web UI on 127.0.0.1:%u WITHOUT authentication.\n",
+                        w->port);
         } else if (!pre.web_password || a->reset_password || a->password_file) {
                 r = start_new_password(a, &w->password_fd);
                 if (r != 0)
@@ -269,8 +278,10 @@ static int start_web(const DaemonStartArgs *a, const char *daemon, DaemonWeb *w)
         }
         r = daemon_bind_http_socket(w->port, &w->http_fd);
         if (r == -EADDRINUSE)
-                return cli_error("port %u on 127.0.0.1 is already in use; choose another with --port or http_port in "
-                                 "config.json, or start with --no-http.", w->port);
+                return cli_error(
+                        "port %u on 127.0.0.1 is already in use; choose another with --port or http_port in "
+                        "config.json, or start with --no-http.",
+                        w->port);
         if (r < 0)
                 return cli_error("cannot listen on 127.0.0.1:%u: %s", w->port, strerror(-r));
         return 0;
@@ -288,7 +299,8 @@ static int start_run(const DaemonStartArgs *a) {
 
         r = daemon_ensure_stdio();
         if (r < 0)
-                return cli_error("cannot open /dev/null for a closed stdin, stdout or stderr: %s", strerror(-r));
+                return cli_error("cannot open /dev/null for a closed stdin, stdout or stderr: %s",
+                                 strerror(-r));
         r = start_paths(&paths);
         if (r != 0)
                 return r;
@@ -421,5 +433,6 @@ int verb_daemon(int argc, char *argv[]) {
                 r = stop_parse_argv(argc - 1, argv + 1, &grace);
                 return r <= 0 ? cli_parse_exit(r) : stop_run(grace);
         }
-        return usage_error("daemon", "unknown action '%s': expected 'start' or 'stop'.", argv[1]), EXIT_USAGE;
+        return usage_error("daemon", "unknown action '%s': expected 'start' or 'stop'.", argv[1]),
+               EXIT_USAGE;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* oly logs [id] [--tail N] [--keep-color] [--no-truncate] [--raw] [--wait-for-prompt [--timeout D]] [--node N] */
+/* oly logs [id] [--tail N] [--keep-color] [--no-truncate] [--raw] [--wait-for-prompt [--timeout D]] [--node
+ * N] */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -95,7 +96,8 @@ static int parse_argv(int argc, char *argv[], LogsArgs *a) {
                         return 0;
                 case 't':
                         if (parse_uint_range(optarg, 0, LOGS_TAIL_MAX, &a->tail) < 0)
-                                return usage_error("logs", "invalid --tail '%s': expected a number from 0 to %d.",
+                                return usage_error("logs",
+                                                   "invalid --tail '%s': expected a number from 0 to %d.",
                                                    optarg, LOGS_TAIL_MAX);
                         a->have_tail = true;
                         break;
@@ -113,8 +115,11 @@ static int parse_argv(int argc, char *argv[], LogsArgs *a) {
                         break;
                 case 'o':
                         if (parse_duration(optarg, LOGS_TIMEOUT_MAX_USEC, &a->timeout_usec) < 0)
-                                return usage_error("logs", "invalid --timeout '%s': expected milliseconds or a number "
-                                                           "with ms, s, m or h (e.g. 1500, 500ms, 2s, 1m, 1h).", optarg);
+                                return usage_error(
+                                        "logs",
+                                        "invalid --timeout '%s': expected milliseconds or a number "
+                                        "with ms, s, m or h (e.g. 1500, 500ms, 2s, 1m, 1h).",
+                                        optarg);
                         a->have_timeout = true;
                         break;
                 case 'N':
@@ -144,7 +149,8 @@ static int logs_wait(CliTarget *t, const LogsArgs *a, char **ret_id, int *ret_ex
         uint64_t call_timeout = a->timeout_usec == 0 ? UINT64_MAX : a->timeout_usec + 10 * USEC_PER_SEC;
         int r;
 
-        r = cli_target_call(t, "WaitForInputNeeded", call_timeout, &error, &reply, "st", t->id, a->timeout_usec);
+        r = cli_target_call(t, "WaitForInputNeeded", call_timeout, &error, &reply, "st", t->id,
+                            a->timeout_usec);
         if (r < 0)
                 return cli_bus_error(&error, r, t->node, "Failed to wait for the session");
         r = sd_bus_message_read(reply, "ssss", &id, &result, &trigger, &line);
@@ -185,7 +191,7 @@ static int read_resizes(sd_bus_message *reply, RenderResize **ret, size_t *ret_n
                 if (!nv)
                         return -ENOMEM;
                 v = nv;
-                v[n++] = (RenderResize) { off, rows, cols };
+                v[n++] = (RenderResize){ off, rows, cols };
         }
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
@@ -247,7 +253,7 @@ static int logs_copy_raw(int fd, uint64_t size, uint64_t tail, bool have_tail) {
                                 }
                         }
                 }
-        found:;
+found:;
         }
         for (uint64_t off = start; off < size;) {
                 ssize_t n = pread(fd, buf, (size_t) MIN((uint64_t) sizeof buf, size - off), (off_t) off);
@@ -269,8 +275,9 @@ static int logs_render(const LogsSource *s, const RenderOptions *o) {
 
         r = dlopen_vterm(&err);
         if (r < 0)
-                return cli_error("cannot render the log of %s: %s; 'oly logs --raw' prints it without libvterm.",
-                                 s->id, err ?: "libvterm is missing");
+                return cli_error(
+                        "cannot render the log of %s: %s; 'oly logs --raw' prints it without libvterm.",
+                        s->id, err ?: "libvterm is missing");
         r = render_log_tail(s->fd, s->size, s->resizes, s->n_resizes, o, &lines, &n);
         if (r < 0)
                 return cli_error("cannot render the log of %s: %s", s->id, strerror(-r));
@@ -289,7 +296,9 @@ static int run(const LogsArgs *a) {
         _cleanup_free_ char *waited_id = NULL;
         struct winsize ws = {};
         bool tty = isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0;
-        uint64_t tail = a->have_tail ? a->tail : tty ? (ws.ws_row > 1 ? ws.ws_row - 1u : 1u) : LOGS_DEFAULT_TAIL_NO_TTY;
+        uint64_t tail = a->have_tail ? a->tail
+                        : tty        ? (ws.ws_row > 1 ? ws.ws_row - 1u : 1u)
+                                     : LOGS_DEFAULT_TAIL_NO_TTY;
         int exit_code = EXIT_OK, r;
 
         r = cli_target_open(&t, &a->target);
@@ -306,7 +315,7 @@ static int run(const LogsArgs *a) {
         if (a->raw)
                 r = logs_copy_raw(s.fd, s.size, tail, a->have_tail);
         else
-                r = logs_render(&s, &(RenderOptions) {
+                r = logs_render(&s, &(RenderOptions){
                                             .tail = (unsigned) tail,
                                             .width = tty && !a->no_truncate ? ws.ws_col : 0,
                                             .color = a->keep_color,

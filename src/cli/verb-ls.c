@@ -69,7 +69,8 @@ static int parse_argv(int argc, char *argv[], LsArgs *a) {
                         return 0;
                 case 's':
                         if (strlen(optarg) > OLY_SEARCH_MAX)
-                                return usage_error("ls", "search text is longer than %u bytes.", OLY_SEARCH_MAX);
+                                return usage_error("ls", "search text is longer than %u bytes.",
+                                                   OLY_SEARCH_MAX);
                         a->search = optarg;
                         break;
                 case 'j':
@@ -77,9 +78,11 @@ static int parse_argv(int argc, char *argv[], LsArgs *a) {
                         break;
                 case 'S':
                         if (session_status_from_string(optarg) < 0)
-                                return usage_error("ls",
-                                                   "unknown status '%s': expected created, running, stopping, "
-                                                   "stopped, killed, failed or unknown.", optarg);
+                                return usage_error(
+                                        "ls",
+                                        "unknown status '%s': expected created, running, stopping, "
+                                        "stopped, killed, failed or unknown.",
+                                        optarg);
                         if (a->n_statuses >= OLY_STATUS_FILTER_MAX)
                                 return usage_error("ls", "too many --status options.");
                         a->statuses[a->n_statuses++] = optarg;
@@ -87,15 +90,19 @@ static int parse_argv(int argc, char *argv[], LsArgs *a) {
                 case 'a':
                 case 'b':
                         if (rfc3339_parse(optarg, c == 'a' ? &a->since : &a->until) < 0)
-                                return usage_error("ls", "invalid timestamp '%s' for --%s: expected RFC 3339, e.g. "
-                                                         "2026-11-23T10:00:00Z.", optarg, c == 'a' ? "since" : "until");
+                                return usage_error(
+                                        "ls",
+                                        "invalid timestamp '%s' for --%s: expected RFC 3339, e.g. "
+                                        "2026-11-23T10:00:00Z.",
+                                        optarg, c == 'a' ? "since" : "until");
                         if (c == 'b' && a->until == 0)
                                 a->until = 1; /* 0 means "no bound" on the wire */
                         break;
                 case 'l':
                         if (parse_uint_range(optarg, 1, OLY_LIST_LIMIT_MAX, &a->limit) < 0)
-                                return usage_error("ls", "invalid limit '%s': expected a number from 1 to %d.", optarg,
-                                                   OLY_LIST_LIMIT_MAX);
+                                return usage_error("ls",
+                                                   "invalid limit '%s': expected a number from 1 to %d.",
+                                                   optarg, OLY_LIST_LIMIT_MAX);
                         break;
                 case 'N':
                         r = cli_target_parse_node(&a->target, "ls", optarg);
@@ -125,8 +132,9 @@ static int read_row(sd_bus_message *m, Row *row) {
         r = sd_bus_message_read_strv(m, &row->args);
         if (r < 0)
                 return r;
-        r = sd_bus_message_read(m, "ssuitttbb", &row->cwd, &row->status, &row->pid, &row->exit_code, &row->created,
-                                &row->started, &row->ended, &row->input_needed, &row->notifications);
+        r = sd_bus_message_read(m, "ssuitttbb", &row->cwd, &row->status, &row->pid, &row->exit_code,
+                                &row->created, &row->started, &row->ended, &row->input_needed,
+                                &row->notifications);
         if (r < 0)
                 return r;
         r = sd_bus_message_exit_container(m);
@@ -150,7 +158,7 @@ static void row_write_json(JsonWriter *w, const Row *r) {
         json_writer_string(w, r->command);
         json_writer_key(w, "args");
         json_writer_begin_array(w);
-        STRV_FOREACH(a, r->args)
+        STRV_FOREACH (a, r->args)
                 json_writer_string(w, *a);
         json_writer_end_array(w);
         json_writer_key(w, "cwd");
@@ -297,8 +305,8 @@ static int run(const LsArgs *a) {
                         row_write_json(&w, &row);
                 else {
                         if (count == 0)
-                                printf("%-8s  %-8s  %4s  %4s  %-5s  %s\n", "ID", "STATUS", "EXIT", "AGE", "INPUT",
-                                       "TITLE/COMMAND");
+                                printf("%-8s  %-8s  %4s  %4s  %-5s  %s\n", "ID", "STATUS", "EXIT", "AGE",
+                                       "INPUT", "TITLE/COMMAND");
                         row_print(&row, now, width);
                 }
         }

@@ -47,7 +47,8 @@ static int parse_argv(int argc, char *argv[], NotifyArgs *a) {
         else if (streq(argv[optind], "disable"))
                 a->enable = false;
         else
-                return usage_error("notify", "unknown action '%s': expected 'enable' or 'disable'.", argv[optind]);
+                return usage_error("notify", "unknown action '%s': expected 'enable' or 'disable'.",
+                                   argv[optind]);
         if (argc - optind > 2)
                 return usage_error("notify", "too many arguments: expected at most one session id.");
         if (argc - optind == 2)

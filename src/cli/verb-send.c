@@ -70,8 +70,8 @@ static int parse_argv(int argc, char *argv[], SendArgs *a) {
         for (size_t i = 0; i < a->n_chunks; i++) {
                 const char *spec = startswith(a->chunks[i], "key:");
                 if (spec && keyspec_validate(spec) < 0)
-                        return usage_error("send", "chunk %zu: invalid key spec '%s' (nothing was sent).", i + 1,
-                                           a->chunks[i]);
+                        return usage_error("send", "chunk %zu: invalid key spec '%s' (nothing was sent).",
+                                           i + 1, a->chunks[i]);
         }
         if (a->n_chunks == 0 && isatty(STDIN_FILENO))
                 return usage_error("send", "nothing to send: give chunks, or pipe input to standard input.");

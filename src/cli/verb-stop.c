@@ -83,7 +83,8 @@ static int run(const StopArgs *a) {
 }
 
 int verb_stop(int argc, char *argv[]) {
-        StopArgs a = { .target = CLI_TARGET_ARGS_INIT, .grace_usec = OLY_DEFAULT_STOP_GRACE_SEC * USEC_PER_SEC };
+        StopArgs a = { .target = CLI_TARGET_ARGS_INIT,
+                       .grace_usec = OLY_DEFAULT_STOP_GRACE_SEC * USEC_PER_SEC };
         int r = parse_argv(argc, argv, &a);
         return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

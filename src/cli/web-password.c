@@ -20,7 +20,8 @@
 static int check_password(const char *pw) {
         size_t n = strlen(pw);
         if (n < WEB_PASSWORD_MIN)
-                return cli_error("the web password must have at least %d characters.", WEB_PASSWORD_MIN), -EINVAL;
+                return cli_error("the web password must have at least %d characters.", WEB_PASSWORD_MIN),
+                       -EINVAL;
         if (n > WEB_PASSWORD_MAX)
                 return cli_error("the web password must be at most %d bytes.", WEB_PASSWORD_MAX), -EINVAL;
         return 0;
@@ -33,11 +34,13 @@ int web_password_from_file(const char *path, char **ret) {
 
         r = read_file_full(path, WEB_PASSWORD_MAX + 2, &text, &len);
         if (r == -EFBIG)
-                return cli_error("%s: the password file is larger than %d bytes.", path, WEB_PASSWORD_MAX), r;
+                return cli_error("%s: the password file is larger than %d bytes.", path, WEB_PASSWORD_MAX),
+                       r;
         if (r < 0)
                 return cli_error("cannot read the password file %s: %s", path, strerror(-r)), r;
         text[strcspn(text, "\r\n")] = 0;
-        explicit_bzero(text + strlen(text), len - strlen(text)); /* erase_and_free() stops at the first NUL */
+        explicit_bzero(text + strlen(text),
+                       len - strlen(text)); /* erase_and_free() stops at the first NUL */
         if (strlen(text) == 0)
                 return cli_error("%s: the password file's first line is empty.", path), -EINVAL;
         r = check_password(text);
@@ -166,8 +169,9 @@ int web_password_hash(const char *password, char **ret) {
                 r = errno > 0 ? -errno : -EIO;
                 return cli_error("cannot hash the password: %s", strerror(-r)), r;
         }
-        r = sym_argon2id_hash_encoded(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM, password,
-                                      strlen(password), salt, sizeof salt, WEB_ARGON2_HASH_LEN, enc, len);
+        r = sym_argon2id_hash_encoded(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM,
+                                      password, strlen(password), salt, sizeof salt, WEB_ARGON2_HASH_LEN,
+                                      enc, len);
         if (r != ARGON2_OK) {
                 r = r == ARGON2_MEMORY_ALLOCATION_ERROR ? -ENOMEM : -EINVAL;
                 return cli_error("cannot hash the password: %s", strerror(-r)), r;

@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WEB_PASSWORD_MIN 8     /* characters */
-#define WEB_PASSWORD_MAX 1024  /* bytes */
+#define WEB_PASSWORD_MIN 8 /* characters */
+#define WEB_PASSWORD_MAX 1024 /* bytes */
 
 /* Argon2id cost (OWASP's recommendation, and what the issue asks for): 19 MiB, 2 passes, 1 lane. */
 #define WEB_ARGON2_T_COST 2

@@ -56,7 +56,8 @@ static int preflight_config(const char *state, unsigned *ret_http_port) {
 
 /* 1 when a web password is stored. A state without a database has none (and gets no database here). */
 static int preflight_web_password(const char *state) {
-        _cleanup_free_ char *dbpath = path_join(state, "oly.db"), *lockpath = path_join(state, "daemon.lock");
+        _cleanup_free_ char *dbpath = path_join(state, "oly.db"),
+                            *lockpath = path_join(state, "daemon.lock");
         _cleanup_(erase_and_freep) char *hash = NULL;
         _cleanup_(db_closep) Database *db = NULL;
         _cleanup_close_ int lock_fd = -EBADF;
@@ -75,7 +76,8 @@ static int preflight_web_password(const char *state) {
                 return preflight_error(-errno, "cannot open %s: %m", lockpath);
         if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
-                        return preflight_error(-EBUSY, "another oly-daemon is already running for %s.", state);
+                        return preflight_error(-EBUSY, "another oly-daemon is already running for %s.",
+                                               state);
                 return preflight_error(-errno, "cannot lock %s: %m", lockpath);
         }
         r = db_open(dbpath, &db);
@@ -96,8 +98,9 @@ int preflight_run(void) {
         umask(0077); /* as the daemon: whatever the database creates (its WAL files) is ours alone */
         r = oly_state_dir(&state);
         if (r < 0)
-                return preflight_error(r, "cannot determine the state directory (OLY_STATE_DIR must be absolute): %s",
-                                       strerror(-r));
+                return preflight_error(
+                        r, "cannot determine the state directory (OLY_STATE_DIR must be absolute): %s",
+                        strerror(-r));
         r = preflight_config(state, &port);
         if (r < 0)
                 return r;

@@ -7,7 +7,8 @@
 
 /* A pointer to symbol, with symbol's own type: sym_foo for foo. */
 #define DLSYM_PROTOTYPE(symbol) typeof(symbol) *sym_##symbol
-#define DLSYM_ARG(symbol) { #symbol, (void **) &sym_##symbol }
+#define DLSYM_ARG(symbol) \
+        { #symbol, (void **) &sym_##symbol }
 
 typedef struct DlSymbol {
         const char *name;

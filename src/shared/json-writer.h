@@ -12,11 +12,11 @@
 typedef struct JsonWriter {
         FILE *f;
         unsigned depth;
-        bool after_key;                           /* the next value completes "key": */
+        bool after_key; /* the next value completes "key": */
         bool has_items[JSON_WRITER_DEPTH_MAX + 1]; /* per open container: an element was written */
 } JsonWriter;
 
-#define JSON_WRITER_INIT(file) ((JsonWriter) { .f = (file) })
+#define JSON_WRITER_INIT(file) ((JsonWriter){ .f = (file) })
 
 /* Containers nest at most JSON_WRITER_DEPTH_MAX deep (deeper is a programmer error). */
 void json_writer_begin_array(JsonWriter *w);

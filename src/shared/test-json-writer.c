@@ -24,11 +24,12 @@ static void test_escape(void) {
                 { "\b\f\n\r\t", "\"\\b\\f\\n\\r\\t\"" },
                 { "\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"" },
                 { "é 漢 😀", "\"é 漢 😀\"" },
-                { "a\xffz", "\"a\xef\xbf\xbdz\"" },           /* a byte that is never UTF-8 */
-                { "\xc3", "\"\xef\xbf\xbd\"" },                /* truncated at the end */
+                { "a\xffz", "\"a\xef\xbf\xbdz\"" }, /* a byte that is never UTF-8 */
+                { "\xc3", "\"\xef\xbf\xbd\"" }, /* truncated at the end */
                 { "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" }, /* overlong '/' */
                 { "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" }, /* a surrogate */
-                { "\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" }, /* > U+10FFFF */
+                { "\xf4\x90\x80\x80",
+                  "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" }, /* > U+10FFFF */
         };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
                 _cleanup_free_ char *s = escaped(cases[i].in);
