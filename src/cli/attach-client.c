@@ -61,47 +61,236 @@ static void queue_resize(Buf *out) {
         (void) frame_append(out, FRAME_RESIZE, p, sizeof p);
 }
 
-static int open_terminal(sd_bus *bus, const char *node, const char *id, bool from_start, int *ret_fd) {
+static int open_terminal(CliTarget *t, const char *id, bool from_start, int *ret_fd) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int fd, r;
 
-        r = cli_call(bus, node, "OpenTerminal", 0, &error, &reply, "st", id,
-                     (uint64_t) (from_start ? OLY_OPEN_TERMINAL_FROM_START : 0));
-        if (r < 0) {
-                r = cli_bus_error(&error, r, node, "Failed to attach");
-                sd_bus_error_free(&error);
-                return -r;
-        }
+        r = cli_target_call(t, "OpenTerminal", 0, &error, &reply, "st", id,
+                            (uint64_t) (from_start ? OLY_OPEN_TERMINAL_FROM_START : 0));
+        if (r < 0)
+                return cli_bus_error(&error, r, t->node, "Failed to attach");
         r = sd_bus_message_read(reply, "h", &fd);
         if (r < 0)
-                return cli_error("bad reply from the daemon: %s", strerror(-r)), -EXIT_ERROR;
+                return cli_bad_reply(r);
         /* The fd belongs to the message: keep a copy of our own. */
         fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
         if (fd < 0)
-                return cli_error("cannot duplicate the terminal stream: %m"), -EXIT_ERROR;
+                return cli_error("cannot duplicate the terminal stream: %m");
         *ret_fd = fd;
         return 0;
 }
 
-int attach_session(sd_bus *bus, const char *node, const char *id, bool from_start) {
-        _cleanup_close_ int fd = -EBADF, sfd = -EBADF;
-        _cleanup_free_ FrameReader *rd = NULL;
-        Buf out = { .max = 4U * 1024U * 1024U };
-        bool tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO), stdin_open = true, esc = false;
-        bool exited = false, detached = false, lost = false;
-        int32_t exit_code = -1;
-        char status[32] = "", notice[256] = "";
-        int caught = 0, r;
-        sigset_t mask, old;
+/* One attachment: the stream, what is queued for the daemon, and how it ended. */
+typedef struct Attach {
+        int fd;
+        FrameReader *rd;
+        Buf out;
+        bool tty_in, tty_out, stdin_open, esc;
+        bool exited, detached, lost;
+        int caught; /* the signal that ended it */
+        int32_t exit_code;
+        char status[32], notice[256];
+} Attach;
 
-        r = open_terminal(bus, node, id, from_start, &fd);
-        if (r < 0)
-                return -r;
-        rd = malloc(sizeof *rd);
-        if (!rd)
+/* Keys from the terminal: Ctrl-] d detaches, Ctrl-] Ctrl-] sends one; the rest goes out at once. */
+static void attach_input(Attach *a) {
+        uint8_t in[4096], send_buf[8192];
+        size_t k = 0;
+        ssize_t n = read(STDIN_FILENO, in, sizeof in);
+
+        if (n <= 0 && !(n < 0 && errno == EINTR))
+                a->stdin_open = false; /* piped input ran out: keep showing output */
+        for (ssize_t i = 0; i < n && !a->detached; i++) {
+                uint8_t b = in[i];
+                if (!a->tty_in)
+                        send_buf[k++] = b;
+                else if (a->esc) {
+                        a->esc = false;
+                        if (b == 'd')
+                                a->detached = true;
+                        else if (b == ESCAPE_CHAR)
+                                send_buf[k++] = b;
+                        else {
+                                send_buf[k++] = ESCAPE_CHAR;
+                                send_buf[k++] = b;
+                        }
+                } else if (b == ESCAPE_CHAR)
+                        a->esc = true;
+                else
+                        send_buf[k++] = b;
+        }
+        if (k > 0) {
+                (void) frame_append(&a->out, FRAME_INPUT, send_buf, k);
+                /* Keystrokes go out now, not after another trip through poll(). */
+                ssize_t w = write(a->fd, a->out.data, a->out.len);
+                if (w > 0)
+                        buf_consume(&a->out, (size_t) w);
+        }
+}
+
+/* Frames from the daemon: output to the terminal, the exit, notices. */
+static void attach_stream(Attach *a) {
+        size_t space;
+        uint8_t *dst = frame_reader_space(a->rd, &space);
+        ssize_t n = read(a->fd, dst, space);
+
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+                a->lost = true;
+                return;
+        }
+        if (n > 0)
+                frame_reader_fill(a->rd, (size_t) n);
+        while (!a->lost && !a->exited) {
+                FrameType t;
+                const uint8_t *pl;
+                uint32_t len;
+                int q = frame_reader_next(a->rd, &t, &pl, &len);
+                if (q == 0)
+                        break;
+                if (q < 0) {
+                        a->lost = true;
+                        break;
+                }
+                if (t == FRAME_HELLO) {
+                        if (len < 4 || get_u32(pl) != OLY_ATTACH_PROTOCOL_VERSION) {
+                                snprintf(a->notice, sizeof a->notice,
+                                         "the daemon speaks attach protocol %u, this oly speaks %u",
+                                         len >= 4 ? get_u32(pl) : 0, OLY_ATTACH_PROTOCOL_VERSION);
+                                a->lost = true;
+                        }
+                } else if (t == FRAME_OUTPUT || t == FRAME_SNAPSHOT) {
+                        if (write_all(STDOUT_FILENO, pl, len) < 0)
+                                a->caught = SIGPIPE;
+                } else if (t == FRAME_EXIT && len >= 4) {
+                        a->exit_code = (int32_t) get_u32(pl);
+                        snprintf(a->status, sizeof a->status, "%.*s", (int) MIN(len - 4, 31u), pl + 4);
+                        a->exited = true;
+                } else if (t == FRAME_NOTICE)
+                        snprintf(a->notice, sizeof a->notice, "%.*s", (int) MIN(len, 255u), pl);
+                frame_reader_consume(a->rd);
+        }
+}
+
+static void attach_loop(Attach *a, int sfd) {
+        while (!a->exited && !a->detached && !a->lost && !a->caught) {
+                struct pollfd p[3] = {
+                        { .fd = a->fd, .events = POLLIN | (a->out.len > 0 ? POLLOUT : 0) },
+                        { .fd = sfd, .events = POLLIN },
+                        /* Stop reading the keyboard while our own queue to the daemon is long. */
+                        { .fd = a->stdin_open && a->out.len < 1024U * 1024U ? STDIN_FILENO : -1,
+                          .events = POLLIN },
+                };
+                if (poll(p, 3, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si) {
+                                if (si.ssi_signo == SIGWINCH)
+                                        queue_resize(&a->out);
+                                else if (si.ssi_signo != SIGPIPE)
+                                        a->caught = (int) si.ssi_signo;
+                        }
+                }
+                if (p[2].revents & (POLLIN | POLLHUP | POLLERR))
+                        attach_input(a);
+                if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+                        attach_stream(a);
+                        if (a->lost)
+                                break;
+                }
+                if (a->out.len > 0 && (p[0].revents & POLLOUT || a->detached)) {
+                        ssize_t n = write(a->fd, a->out.data, a->out.len);
+                        if (n > 0)
+                                buf_consume(&a->out, (size_t) n);
+                }
+        }
+}
+
+/* The terminal as it was: nothing after this may leave it raw. */
+static void attach_restore(Attach *a) {
+        /* Put back what a full-screen program may have left on: the alternate screen, application keys,
+         * bracketed paste, mouse reporting, a hidden cursor, colours. */
+        static const char reset_modes[] =
+                "\033[?1049l\033[?1l\033>\033[?2004l\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?25h\033[0m";
+
+        restore_terminal();
+        if (a->detached || a->caught) {
+                /* Input not yet taken by the daemon is dropped (the program may not be reading at all);
+                 * DETACH goes out if the socket takes it at once, and closing the stream detaches anyway. */
+                a->out.len = 0;
+                (void) frame_append(&a->out, FRAME_DETACH, NULL, 0);
+                (void) send(a->fd, a->out.data, a->out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        }
+        if (a->tty_out)
+                (void) write_all(STDOUT_FILENO, reset_modes, sizeof reset_modes - 1);
+}
+
+/* One line saying how the attachment ended; returns the exit code. */
+static int attach_report(const Attach *a, const char *id) {
+        fputc('\n', stderr);
+        if (a->exited) {
+                fprintf(stderr, "oly: session %s exited with code %d (%s).\n", id, a->exit_code, a->status);
+                return EXIT_OK;
+        }
+        if (a->detached) {
+                fprintf(stderr, "oly: detached from session %s (it keeps running).\n", id);
+                return EXIT_OK;
+        }
+        if (a->caught) {
+                fprintf(stderr, "oly: detached from session %s on SIG%s (it keeps running).\n", id,
+                        sigabbrev_np(a->caught) ?: "?");
+                return EXIT_ERROR;
+        }
+        if (*a->notice)
+                fprintf(stderr, "oly: %s.\n", a->notice);
+        fprintf(stderr, "oly: lost the connection to the daemon; session %s may still be running.\n", id);
+        return EXIT_ERROR;
+}
+
+static void attach_done(Attach *a) {
+        a->fd = safe_close(a->fd);
+        a->rd = mfree(a->rd);
+        buf_free(&a->out);
+}
+
+/* Raw mode on a terminal, restored at exit whatever happens. */
+static void attach_raw_mode(void) {
+        struct termios raw;
+
+        if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+                return;
+        raw = saved_termios;
+        cfmakeraw(&raw);
+        termios_saved = true;
+        atexit(restore_terminal);
+        if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)
+                restore_terminal();
+}
+
+int attach_session(CliTarget *t, const char *id, bool from_start) {
+        _cleanup_(attach_done) Attach a = {
+                .fd = -EBADF,
+                .out = { .max = 4U * 1024U * 1024U },
+                .tty_in = isatty(STDIN_FILENO),
+                .tty_out = isatty(STDOUT_FILENO),
+                .stdin_open = true,
+                .exit_code = -1,
+        };
+        _cleanup_close_ int sfd = -EBADF;
+        sigset_t mask, old;
+        int r;
+
+        r = open_terminal(t, id, from_start, &a.fd);
+        if (r != 0)
+                return r;
+        a.rd = malloc(sizeof *a.rd);
+        if (!a.rd)
                 return cli_error("out of memory");
-        rd->start = rd->end = 0;
+        a.rd->start = a.rd->end = 0;
 
         sigemptyset(&mask);
         sigaddset(&mask, SIGWINCH);
@@ -115,155 +304,14 @@ int attach_session(sd_bus *bus, const char *node, const char *id, bool from_star
         if (sfd < 0)
                 return cli_error("cannot watch signals: %m");
 
-        if (tty_in && tcgetattr(STDIN_FILENO, &saved_termios) == 0) {
-                struct termios raw = saved_termios;
-                cfmakeraw(&raw);
-                termios_saved = true;
-                atexit(restore_terminal);
-                if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) < 0)
-                        restore_terminal();
-        }
-        if (tty_in || tty_out)
-                queue_resize(&out);
-        (void) fcntl(fd, F_SETFL, O_NONBLOCK);
+        if (a.tty_in)
+                attach_raw_mode();
+        if (a.tty_in || a.tty_out)
+                queue_resize(&a.out);
+        (void) fcntl(a.fd, F_SETFL, O_NONBLOCK);
 
-        while (!exited && !detached && !lost && !caught) {
-                struct pollfd p[3] = {
-                        { .fd = fd, .events = POLLIN | (out.len > 0 ? POLLOUT : 0) },
-                        { .fd = sfd, .events = POLLIN },
-                        /* Stop reading the keyboard while our own queue to the daemon is long. */
-                        { .fd = stdin_open && out.len < 1024U * 1024U ? STDIN_FILENO : -1, .events = POLLIN },
-                };
-                if (poll(p, 3, -1) < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                if (p[1].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sfd, &si, sizeof si) == sizeof si) {
-                                if (si.ssi_signo == SIGWINCH)
-                                        queue_resize(&out);
-                                else if (si.ssi_signo != SIGPIPE)
-                                        caught = (int) si.ssi_signo;
-                        }
-                }
-                if (p[2].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        uint8_t in[4096], send_buf[8192];
-                        size_t k = 0;
-                        ssize_t n = read(STDIN_FILENO, in, sizeof in);
-                        if (n <= 0 && !(n < 0 && errno == EINTR))
-                                stdin_open = false; /* piped input ran out: keep showing output */
-                        for (ssize_t i = 0; i < n && !detached; i++) {
-                                uint8_t b = in[i];
-                                if (!tty_in)
-                                        send_buf[k++] = b;
-                                else if (esc) {
-                                        esc = false;
-                                        if (b == 'd')
-                                                detached = true;
-                                        else if (b == ESCAPE_CHAR)
-                                                send_buf[k++] = b;
-                                        else {
-                                                send_buf[k++] = ESCAPE_CHAR;
-                                                send_buf[k++] = b;
-                                        }
-                                } else if (b == ESCAPE_CHAR)
-                                        esc = true;
-                                else
-                                        send_buf[k++] = b;
-                        }
-                        if (k > 0) {
-                                (void) frame_append(&out, FRAME_INPUT, send_buf, k);
-                                /* Keystrokes go out now, not after another trip through poll(). */
-                                ssize_t w = write(fd, out.data, out.len);
-                                if (w > 0)
-                                        buf_consume(&out, (size_t) w);
-                        }
-                }
-                if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-                        size_t space;
-                        uint8_t *dst = frame_reader_space(rd, &space);
-                        ssize_t n = read(fd, dst, space);
-                        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-                                lost = true;
-                                break;
-                        }
-                        if (n > 0)
-                                frame_reader_fill(rd, (size_t) n);
-                        for (;;) {
-                                FrameType t;
-                                const uint8_t *pl;
-                                uint32_t len;
-                                int q = frame_reader_next(rd, &t, &pl, &len);
-                                if (q == 0)
-                                        break;
-                                if (q < 0) {
-                                        lost = true;
-                                        break;
-                                }
-                                if (t == FRAME_HELLO) {
-                                        if (len < 4 || get_u32(pl) != OLY_ATTACH_PROTOCOL_VERSION) {
-                                                snprintf(notice, sizeof notice,
-                                                         "the daemon speaks attach protocol %u, this oly speaks %u",
-                                                         len >= 4 ? get_u32(pl) : 0, OLY_ATTACH_PROTOCOL_VERSION);
-                                                lost = true;
-                                        }
-                                } else if (t == FRAME_OUTPUT || t == FRAME_SNAPSHOT) {
-                                        if (write_all(STDOUT_FILENO, pl, len) < 0)
-                                                caught = SIGPIPE;
-                                } else if (t == FRAME_EXIT && len >= 4) {
-                                        exit_code = (int32_t) get_u32(pl);
-                                        snprintf(status, sizeof status, "%.*s", (int) MIN(len - 4, 31u), pl + 4);
-                                        exited = true;
-                                } else if (t == FRAME_NOTICE)
-                                        snprintf(notice, sizeof notice, "%.*s", (int) MIN(len, 255u), pl);
-                                frame_reader_consume(rd);
-                                if (lost || exited)
-                                        break;
-                        }
-                }
-                if (out.len > 0 && (p[0].revents & POLLOUT || detached)) {
-                        ssize_t n = write(fd, out.data, out.len);
-                        if (n > 0)
-                                buf_consume(&out, (size_t) n);
-                }
-        }
-
-        /* The terminal first: nothing below may leave it raw. */
-        restore_terminal();
-        if (detached || caught) {
-                /* Input not yet taken by the daemon is dropped (the program may not be reading at all);
-                 * DETACH goes out if the socket takes it at once, and closing the stream detaches anyway. */
-                out.len = 0;
-                (void) frame_append(&out, FRAME_DETACH, NULL, 0);
-                (void) send(fd, out.data, out.len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        }
-        buf_free(&out);
-        /* Put back what a full-screen program may have left on: the alternate screen, application keys,
-         * bracketed paste, mouse reporting, a hidden cursor, colours. */
-        static const char reset_modes[] =
-                "\033[?1049l\033[?1l\033>\033[?2004l\033[?1000l\033[?1002l\033[?1003l\033[?1006l\033[?25h\033[0m";
-        if (tty_out)
-                (void) write_all(STDOUT_FILENO, reset_modes, sizeof reset_modes - 1);
+        attach_loop(&a, sfd);
+        attach_restore(&a);
         sigprocmask(SIG_SETMASK, &old, NULL);
-
-        fputc('\n', stderr);
-        if (exited) {
-                fprintf(stderr, "oly: session %s exited with code %d (%s).\n", id, exit_code, status);
-                return EXIT_OK;
-        }
-        if (detached) {
-                fprintf(stderr, "oly: detached from session %s (it keeps running).\n", id);
-                return EXIT_OK;
-        }
-        if (caught) {
-                fprintf(stderr, "oly: detached from session %s on SIG%s (it keeps running).\n", id,
-                        sigabbrev_np(caught) ?: "?");
-                return EXIT_ERROR;
-        }
-        if (*notice)
-                fprintf(stderr, "oly: %s.\n", notice);
-        fprintf(stderr, "oly: lost the connection to the daemon; session %s may still be running.\n", id);
-        return EXIT_ERROR;
+        return attach_report(&a, id);
 }

@@ -41,5 +41,5 @@ int main(int argc, char *argv[]) {
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
                         return verbs[i].run(argc - 1, argv + 1);
-        return usage_error(NULL, "unknown command '%s'.", argv[1]);
+        return usage_error(NULL, "unknown command '%s'.", argv[1]), EXIT_USAGE;
 }

@@ -15,26 +15,23 @@ static void help(void) {
                "  -h --help    Show this help\n");
 }
 
-int verb_attach(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], CliTargetArgs *a) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        const char *node = NULL, *id = "";
-        _cleanup_free_ char *full = NULL;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_OK;
+                        return 0;
                 case 'N':
-                        if (cli_parse_node("attach", optarg) != 0)
-                                return EXIT_USAGE;
-                        node = optarg;
+                        r = cli_target_parse_node(a, "attach", optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return usage_error("attach", "invalid option.");
@@ -42,12 +39,26 @@ int verb_attach(int argc, char *argv[]) {
         if (argc - optind > 1)
                 return usage_error("attach", "too many arguments: expected at most one session id.");
         if (optind < argc)
-                id = argv[optind];
+                a->id = argv[optind];
+        return 1;
+}
 
-        if (cli_connect(&bus) < 0)
-                return EXIT_ERROR;
-        r = cli_resolve(bus, node, id, &full);
+static int run(const CliTargetArgs *a) {
+        _cleanup_target_ CliTarget t = {};
+        _cleanup_free_ char *full = NULL;
+        int r;
+
+        r = cli_target_open(&t, a);
         if (r != 0)
                 return r;
-        return attach_session(bus, node, full, false);
+        r = cli_target_resolve(&t, &full);
+        if (r != 0)
+                return r;
+        return attach_session(&t, full, false);
+}
+
+int verb_attach(int argc, char *argv[]) {
+        CliTargetArgs a = CLI_TARGET_ARGS_INIT;
+        int r = parse_argv(argc, argv, &a);
+        return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

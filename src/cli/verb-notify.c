@@ -5,6 +5,11 @@
 
 #include "cli.h"
 
+typedef struct NotifyArgs {
+        CliTargetArgs target;
+        bool enable;
+} NotifyArgs;
+
 static void help(void) {
         printf("oly notify enable|disable [ID] [--node NAME]\n\n"
                "Turns notifications (the notification hook, web push) on or off for a session. A session with\n"
@@ -14,27 +19,23 @@ static void help(void) {
                "  -h --help    Show this help\n");
 }
 
-int verb_notify(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], NotifyArgs *a) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *node = NULL, *id = "", *full = NULL;
-        int c, r, enable;
+        int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_OK;
+                        return 0;
                 case 'N':
-                        if (cli_parse_node("notify", optarg) != 0)
-                                return EXIT_USAGE;
-                        node = optarg;
+                        r = cli_target_parse_node(&a->target, "notify", optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return usage_error("notify", "invalid option.");
@@ -42,28 +43,42 @@ int verb_notify(int argc, char *argv[]) {
         if (optind >= argc)
                 return usage_error("notify", "expected 'enable' or 'disable'.");
         if (streq(argv[optind], "enable"))
-                enable = 1;
+                a->enable = true;
         else if (streq(argv[optind], "disable"))
-                enable = 0;
+                a->enable = false;
         else
-                return usage_error("notify", "unknown action '%s': expected 'enable' or 'disable'.", argv[optind]);
+                return usage_error("notify", "unknown action '%s': expected 'enable' or 'disable'.",
+                                   argv[optind]);
         if (argc - optind > 2)
                 return usage_error("notify", "too many arguments: expected at most one session id.");
         if (argc - optind == 2)
-                id = argv[optind + 1];
+                a->target.id = argv[optind + 1];
+        return 1;
+}
 
-        if (cli_connect(&bus) < 0)
-                return EXIT_ERROR;
-        r = cli_call(bus, node, "ResolveSession", 0, &error, &reply, "s", id);
+static int run(const NotifyArgs *a) {
+        _cleanup_target_ CliTarget t = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *full = NULL;
+        int r;
+
+        r = cli_target_open(&t, &a->target);
+        if (r != 0)
+                return r;
+        r = cli_target_call(&t, "ResolveSession", 0, &error, &reply, "s", t.id);
         if (r >= 0)
                 r = sd_bus_message_read(reply, "so", &full, NULL);
         if (r >= 0)
-                r = cli_call(bus, node, "SetNotifications", 0, &error, NULL, "sb", full, enable);
-        if (r < 0) {
-                r = cli_bus_error(&error, r, node, "Failed to change notifications");
-                sd_bus_error_free(&error);
-                return r;
-        }
-        printf("Notifications %s for session %s.\n", enable ? "enabled" : "disabled", full);
+                r = cli_target_call(&t, "SetNotifications", 0, &error, NULL, "sb", full, (int) a->enable);
+        if (r < 0)
+                return cli_bus_error(&error, r, t.node, "Failed to change notifications");
+        printf("Notifications %s for session %s.\n", a->enable ? "enabled" : "disabled", full);
         return EXIT_OK;
+}
+
+int verb_notify(int argc, char *argv[]) {
+        NotifyArgs a = { .target = CLI_TARGET_ARGS_INIT };
+        int r = parse_argv(argc, argv, &a);
+        return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

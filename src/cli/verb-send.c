@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* oly send [id] [CHUNK]... [--node N] */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
-#include "bus-util.h"
 #include "buf.h"
+#include "bus-util.h"
 #include "cli.h"
 #include "keyspec.h"
 #include "oly-def.h"
 
 #define SEND_STDIN_CHUNK (512U * 1024U) /* stdin goes out in calls of this size */
 #define SEND_TIMEOUT_USEC (120 * USEC_PER_SEC)
+
+typedef struct SendArgs {
+        CliTargetArgs target;
+        char **chunks; /* text, or key:SPEC; none: standard input */
+        size_t n_chunks;
+} SendArgs;
 
 static void help(void) {
         printf("oly send [ID] [CHUNK]... [--node NAME]\n\n"
@@ -32,54 +40,12 @@ static void help(void) {
                "  printf 'y\\n' | oly send ab12\n");
 }
 
-static int send_call(sd_bus *bus, const char *node, const char *id, char **chunks, size_t n_chunks, const void *raw,
-                     size_t raw_len) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        _cleanup_free_ char *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = cli_manager_path(node, &path);
-        if (r >= 0)
-                r = sd_bus_message_new_method_call(bus, &m, NULL, path, OLY_MANAGER_IFACE, "SendInput");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "s", id);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(say)");
-        for (size_t i = 0; r >= 0 && i < n_chunks; i++) {
-                const char *spec = startswith(chunks[i], "key:");
-                r = spec ? oly_bus_append_input_chunk(m, "key", spec, strlen(spec)) : oly_bus_append_input_chunk(m, "text", chunks[i], strlen(chunks[i]));
-        }
-        if (r >= 0 && raw)
-                r = oly_bus_append_input_chunk(m, "text", raw, raw_len);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return cli_error("cannot build the request: %s", strerror(-r));
-        r = sd_bus_call(bus, m, SEND_TIMEOUT_USEC, &error, NULL);
-        if (r < 0) {
-                if (sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT)
-                        r = cli_error("session %s did not read its input within %llus.", id,
-                                      (unsigned long long) (SEND_TIMEOUT_USEC / USEC_PER_SEC));
-                else
-                        r = cli_bus_error(&error, r, node, "Failed to send input");
-                sd_bus_error_free(&error);
-                return r;
-        }
-        return 0;
-}
-
-int verb_send(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], SendArgs *a) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_free_ char *full = NULL;
-        const char *node = NULL, *id = "";
-        char **chunks;
-        size_t n_chunks;
         int c, r;
 
         /* '+': chunks may begin with '-' (text like "-y"); options come before the id. */
@@ -87,62 +53,103 @@ int verb_send(int argc, char *argv[]) {
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_OK;
+                        return 0;
                 case 'N':
-                        if (cli_parse_node("send", optarg) != 0)
-                                return EXIT_USAGE;
-                        node = optarg;
+                        r = cli_target_parse_node(&a->target, "send", optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return usage_error("send", "invalid option.");
                 }
         if (optind < argc)
-                id = argv[optind++];
-        chunks = argv + optind;
-        n_chunks = (size_t) (argc - optind);
+                a->target.id = argv[optind++];
+        a->chunks = argv + optind;
+        a->n_chunks = (size_t) (argc - optind);
 
-        for (size_t i = 0; i < n_chunks; i++) {
-                const char *spec = startswith(chunks[i], "key:");
+        for (size_t i = 0; i < a->n_chunks; i++) {
+                const char *spec = startswith(a->chunks[i], "key:");
                 if (spec && keyspec_validate(spec) < 0)
-                        return usage_error("send", "chunk %zu: invalid key spec '%s' (nothing was sent).", i + 1,
-                                           chunks[i]);
+                        return usage_error("send", "chunk %zu: invalid key spec '%s' (nothing was sent).",
+                                           i + 1, a->chunks[i]);
         }
-        if (n_chunks == 0 && isatty(STDIN_FILENO))
+        if (a->n_chunks == 0 && isatty(STDIN_FILENO))
                 return usage_error("send", "nothing to send: give chunks, or pipe input to standard input.");
+        return 1;
+}
 
-        if (cli_connect(&bus) < 0)
-                return EXIT_ERROR;
-        /* SendInput resolves the prefix itself: one round trip less. */
-        full = strdup(id);
-        if (!full)
-                return cli_error("out of memory");
+/* One SendInput call: the chunks, or raw bytes of standard input. SendInput resolves the prefix itself. */
+static int send_call(CliTarget *t, char **chunks, size_t n_chunks, const void *raw, size_t raw_len) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
 
-        if (n_chunks > 0)
-                return send_call(bus, node, full, chunks, n_chunks, NULL, 0) == 0 ? EXIT_OK : EXIT_ERROR;
+        r = cli_target_new_call(t, "SendInput", &m);
+        if (r >= 0)
+                r = sd_bus_message_append(m, "s", t->id);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(say)");
+        for (size_t i = 0; r >= 0 && i < n_chunks; i++) {
+                const char *spec = startswith(chunks[i], "key:");
+                r = spec ? oly_bus_append_input_chunk(m, "key", spec, strlen(spec))
+                         : oly_bus_append_input_chunk(m, "text", chunks[i], strlen(chunks[i]));
+        }
+        if (r >= 0 && raw)
+                r = oly_bus_append_input_chunk(m, "text", raw, raw_len);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return cli_error("cannot build the request: %s", strerror(-r));
+        r = sd_bus_call(t->bus, m, SEND_TIMEOUT_USEC, &error, NULL);
+        if (r < 0 && (sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_REPLY) || r == -ETIMEDOUT)) {
+                sd_bus_error_free(&error);
+                return cli_error("session %s did not read its input within %llus.", t->id,
+                                 (unsigned long long) (SEND_TIMEOUT_USEC / USEC_PER_SEC));
+        }
+        if (r < 0)
+                return cli_bus_error(&error, r, t->node, "Failed to send input");
+        return EXIT_OK;
+}
 
-        /* Standard input, in pieces that each fit the daemon's input queue. */
-        Buf b = { .max = SEND_STDIN_CHUNK };
+/* Standard input, in pieces that each fit the daemon's input queue. */
+static int send_stdin(CliTarget *t) {
+        _cleanup_buf_free_ Buf b = { .max = SEND_STDIN_CHUNK };
+        int r;
+
         for (bool eof = false; !eof;) {
                 uint8_t tmp[65536];
                 ssize_t n = read(STDIN_FILENO, tmp, MIN(sizeof tmp, SEND_STDIN_CHUNK - b.len));
                 if (n < 0 && errno == EINTR)
                         continue;
-                if (n < 0) {
-                        buf_free(&b);
+                if (n < 0)
                         return cli_error("cannot read standard input: %m");
-                }
                 eof = n == 0;
                 if (n > 0)
                         (void) buf_put(&b, tmp, (size_t) n);
                 if (b.len == SEND_STDIN_CHUNK || (eof && b.len > 0)) {
-                        r = send_call(bus, node, full, NULL, 0, b.data, b.len);
+                        r = send_call(t, NULL, 0, b.data, b.len);
+                        if (r != EXIT_OK)
+                                return r;
                         b.len = 0;
-                        if (r != 0) {
-                                buf_free(&b);
-                                return EXIT_ERROR;
-                        }
                 }
         }
-        buf_free(&b);
         return EXIT_OK;
+}
+
+static int run(const SendArgs *a) {
+        _cleanup_target_ CliTarget t = {};
+        int r;
+
+        r = cli_target_open(&t, &a->target);
+        if (r != 0)
+                return r;
+        if (a->n_chunks > 0)
+                return send_call(&t, a->chunks, a->n_chunks, NULL, 0);
+        return send_stdin(&t);
+}
+
+int verb_send(int argc, char *argv[]) {
+        SendArgs a = { .target = CLI_TARGET_ARGS_INIT };
+        int r = parse_argv(argc, argv, &a);
+        return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,15 @@
 #include "paths.h"
 
 extern char **environ;
+
+typedef struct StartArgs {
+        CliTargetArgs target; /* the id is unused: the session is new */
+        const char *title;
+        const char *cwd; /* as given; NULL: ours */
+        bool detach;
+        bool no_notify;
+        char **command; /* the command and its arguments, untouched */
+} StartArgs;
 
 static void help(void) {
         printf("oly start [OPTIONS...] COMMAND [ARGS...]\n\n"
@@ -27,18 +37,7 @@ static void help(void) {
                "  -h --help                  Show this help\n");
 }
 
-static void terminal_size(unsigned *rows, unsigned *cols) {
-        struct winsize ws = {};
-        *rows = *cols = 0;
-        for (int fd = 0; fd <= 2; fd++)
-                if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
-                        *rows = MIN((unsigned) ws.ws_row, (unsigned) OLY_ROWS_MAX);
-                        *cols = MIN((unsigned) ws.ws_col, (unsigned) OLY_COLS_MAX);
-                        return;
-                }
-}
-
-int verb_start(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], StartArgs *a) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "title", required_argument, NULL, 't' },
@@ -48,13 +47,6 @@ int verb_start(int argc, char *argv[]) {
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_free_ char *cwd = NULL, *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *title = "", *node = NULL, *cwd_arg = NULL, *id;
-        bool detach = false, no_notify = false;
-        unsigned rows, cols;
         int c, r;
 
         /* '+': stop at the command, so that its own options pass through untouched. */
@@ -62,27 +54,27 @@ int verb_start(int argc, char *argv[]) {
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_OK;
+                        return 0;
                 case 't':
                         if (strlen(optarg) > OLY_TITLE_MAX)
                                 return usage_error("start", "title is longer than %u bytes.", OLY_TITLE_MAX);
-                        title = optarg;
+                        a->title = optarg;
                         break;
                 case 'd':
-                        detach = true;
+                        a->detach = true;
                         break;
                 case 'n':
-                        no_notify = true;
+                        a->no_notify = true;
                         break;
                 case 'C':
                         if (isempty(optarg))
                                 return usage_error("start", "--cwd needs a directory.");
-                        cwd_arg = optarg;
+                        a->cwd = optarg;
                         break;
                 case 'N':
-                        if (cli_parse_node("start", optarg) != 0)
-                                return EXIT_USAGE;
-                        node = optarg;
+                        r = cli_target_parse_node(&a->target, "start", optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return usage_error("start", "invalid option.");
@@ -91,72 +83,113 @@ int verb_start(int argc, char *argv[]) {
                 return usage_error("start", "missing the command to run.");
         if (isempty(argv[optind]))
                 return usage_error("start", "the command is empty.");
+        a->command = argv + optind;
+        return 1;
+}
 
-        {
-                char here[PATH_MAX];
-                struct stat st;
-                if (!getcwd(here, sizeof here))
-                        return cli_error("cannot determine the current directory: %m");
-                _cleanup_free_ char *joined = cwd_arg ? (cwd_arg[0] == '/' ? strdup(cwd_arg) : path_join(here, cwd_arg))
-                                                      : strdup(here);
-                if (!joined)
-                        return cli_error("out of memory");
-                /* A directory on another node is that node's business: pass it through as given. */
-                if (!node) {
-                        if (stat(joined, &st) < 0)
-                                return cli_error("working directory '%s' does not exist.", cwd_arg ?: joined);
-                        if (!S_ISDIR(st.st_mode))
-                                return cli_error("working directory '%s' is not a directory.", cwd_arg ?: joined);
-                        cwd = realpath(joined, NULL);
-                        if (!cwd)
-                                return cli_error("cannot resolve '%s': %m", joined);
-                } else
-                        cwd = TAKE_PTR(joined);
+/* The working directory the session gets: --cwd relative to ours, checked and resolved here; one on
+ * another node is that node's business and passes through as given. */
+static int start_resolve_cwd(const StartArgs *a, char **ret) {
+        _cleanup_free_ char *joined = NULL;
+        char here[PATH_MAX];
+        struct stat st;
+
+        if (!getcwd(here, sizeof here))
+                return cli_error("cannot determine the current directory: %m");
+        joined = a->cwd ? (a->cwd[0] == '/' ? strdup(a->cwd) : path_join(here, a->cwd)) : strdup(here);
+        if (!joined)
+                return cli_error("out of memory");
+        if (a->target.node) {
+                *ret = TAKE_PTR(joined);
+                return 0;
         }
-        terminal_size(&rows, &cols);
+        if (stat(joined, &st) < 0)
+                return cli_error("working directory '%s' does not exist.", a->cwd ?: joined);
+        if (!S_ISDIR(st.st_mode))
+                return cli_error("working directory '%s' is not a directory.", a->cwd ?: joined);
+        *ret = realpath(joined, NULL);
+        if (!*ret)
+                return cli_error("cannot resolve '%s': %m", joined);
+        return 0;
+}
 
-        if (cli_connect(&bus) < 0)
-                return EXIT_ERROR;
-        r = cli_manager_path(node, &path);
-        if (r < 0)
-                return cli_error("invalid node name: %s", strerror(-r));
-        r = sd_bus_message_new_method_call(bus, &m, NULL, path, OLY_MANAGER_IFACE, "CreateSession");
+/* This terminal's size for the new PTY, or 0x0 (the daemon's default) when there is none. */
+static void start_terminal_size(uint16_t *ret_rows, uint16_t *ret_cols) {
+        struct winsize ws = {};
+
+        *ret_rows = *ret_cols = 0;
+        for (int fd = 0; fd <= 2; fd++)
+                if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+                        *ret_rows = (uint16_t) MIN((unsigned) ws.ws_row, (unsigned) OLY_ROWS_MAX);
+                        *ret_cols = (uint16_t) MIN((unsigned) ws.ws_col, (unsigned) OLY_COLS_MAX);
+                        return;
+                }
+}
+
+/* CreateSession; the new id in *ret. A session that failed to exec still exists (the reason in its
+ * log): its id is printed all the same, for scripts. */
+static int start_create(CliTarget *t, const StartArgs *a, const char *cwd, char **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *id;
+        uint16_t rows, cols;
+        int r;
+
+        start_terminal_size(&rows, &cols);
+        r = cli_target_new_call(t, "CreateSession", &m);
         if (r >= 0)
-                r = sd_bus_message_append(m, "s", title);
+                r = sd_bus_message_append(m, "s", strempty(a->title));
         if (r >= 0)
-                r = sd_bus_message_append_strv(m, argv + optind);
+                r = sd_bus_message_append_strv(m, a->command);
         if (r >= 0)
                 r = sd_bus_message_append(m, "s", cwd);
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, environ);
         if (r >= 0)
-                r = sd_bus_message_append(m, "qqt", (uint16_t) rows, (uint16_t) cols,
-                                          (uint64_t) (no_notify ? OLY_CREATE_NOTIFICATIONS_DISABLED : 0));
+                r = sd_bus_message_append(m, "qqt", rows, cols,
+                                          (uint64_t) (a->no_notify ? OLY_CREATE_NOTIFICATIONS_DISABLED : 0));
         if (r < 0)
                 return cli_error("cannot build the request: %s", strerror(-r));
-        r = sd_bus_call(bus, m, 0, &error, &reply);
+        r = sd_bus_call(t->bus, m, 0, &error, &reply);
         if (r < 0) {
-                /* The session exists (failed, the reason in its log): scripts still get its id. */
                 const char *rest = sd_bus_error_has_name(&error, OLY_ERROR_EXEC_FAILED) && error.message
                                            ? startswith(error.message, "Session ")
                                            : NULL;
                 if (rest && strcspn(rest, " ") == OLY_ID_LEN)
                         printf("%.*s\n", OLY_ID_LEN, rest);
-                r = cli_bus_error(&error, r, node, "Failed to start the session");
-                sd_bus_error_free(&error);
-                return r;
+                return cli_bus_error(&error, r, t->node, "Failed to start the session");
         }
         r = sd_bus_message_read(reply, "so", &id, NULL);
         if (r < 0)
-                return cli_error("bad reply from the daemon: %s", strerror(-r));
+                return cli_bad_reply(r);
+        *ret = strdup(id);
+        return *ret ? 0 : cli_error("out of memory");
+}
 
-        if (detach) {
+static int run(const StartArgs *a) {
+        _cleanup_target_ CliTarget t = {};
+        _cleanup_free_ char *cwd = NULL, *id = NULL;
+        int r;
+
+        r = start_resolve_cwd(a, &cwd);
+        if (r != 0)
+                return r;
+        r = cli_target_open(&t, &a->target);
+        if (r != 0)
+                return r;
+        r = start_create(&t, a, cwd, &id);
+        if (r != 0)
+                return r;
+        if (a->detach) {
                 printf("%s\n", id);
                 return EXIT_OK;
         }
         /* Attach from the first byte the program wrote, not from a snapshot of whatever it drew since. */
-        _cleanup_free_ char *full = strdup(id);
-        if (!full)
-                return cli_error("out of memory");
-        return attach_session(bus, node, full, true);
+        return attach_session(&t, id, true);
+}
+
+int verb_start(int argc, char *argv[]) {
+        StartArgs a = { .target = CLI_TARGET_ARGS_INIT };
+        int r = parse_argv(argc, argv, &a);
+        return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

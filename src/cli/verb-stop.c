@@ -2,9 +2,15 @@
 /* oly stop [id] [--grace S] [--node N] */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "oly-def.h"
+
+typedef struct StopArgs {
+        CliTargetArgs target;
+        uint64_t grace_usec;
+} StopArgs;
 
 static void help(void) {
         printf("oly stop [ID] [--grace SECONDS] [--node NAME]\n\n"
@@ -17,34 +23,29 @@ static void help(void) {
                OLY_DEFAULT_STOP_GRACE_SEC, OLY_GRACE_MAX_SEC);
 }
 
-int verb_stop(int argc, char *argv[]) {
+static int parse_argv(int argc, char *argv[], StopArgs *a) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "grace", required_argument, NULL, 'g' },
                 { "node", required_argument, NULL, 'N' },
                 {},
         };
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        uint64_t grace = OLY_DEFAULT_STOP_GRACE_SEC * USEC_PER_SEC;
-        const char *node = NULL, *id = "", *status, *full;
-        int32_t code;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_OK;
+                        return 0;
                 case 'g':
-                        if (cli_parse_grace("stop", optarg, &grace) != 0)
-                                return EXIT_USAGE;
+                        r = cli_parse_grace("stop", optarg, &a->grace_usec);
+                        if (r < 0)
+                                return r;
                         break;
                 case 'N':
-                        if (cli_parse_node("stop", optarg) != 0)
-                                return EXIT_USAGE;
-                        node = optarg;
+                        r = cli_target_parse_node(&a->target, "stop", optarg);
+                        if (r < 0)
+                                return r;
                         break;
                 default:
                         return usage_error("stop", "invalid option.");
@@ -52,22 +53,38 @@ int verb_stop(int argc, char *argv[]) {
         if (argc - optind > 1)
                 return usage_error("stop", "too many arguments: expected at most one session id.");
         if (optind < argc)
-                id = argv[optind];
+                a->target.id = argv[optind];
+        return 1;
+}
 
-        if (cli_connect(&bus) < 0)
-                return EXIT_ERROR;
-        r = cli_call(bus, node, "StopSession", grace + 30 * USEC_PER_SEC, &error, &reply, "st", id, grace);
-        if (r < 0) {
-                r = cli_bus_error(&error, r, node, "Failed to stop the session");
-                sd_bus_error_free(&error);
+static int run(const StopArgs *a) {
+        _cleanup_target_ CliTarget t = {};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *status, *full;
+        int32_t code;
+        int r;
+
+        r = cli_target_open(&t, &a->target);
+        if (r != 0)
                 return r;
-        }
+        r = cli_target_call(&t, "StopSession", a->grace_usec + 30 * USEC_PER_SEC, &error, &reply, "st", t.id,
+                            a->grace_usec);
+        if (r < 0)
+                return cli_bus_error(&error, r, t.node, "Failed to stop the session");
         r = sd_bus_message_read(reply, "ssi", &full, &status, &code);
         if (r < 0)
-                return cli_error("bad reply from the daemon: %s", strerror(-r));
+                return cli_bad_reply(r);
         if (code >= 0)
                 printf("%s %s (exit code %d)\n", full, status, code);
         else
                 printf("%s %s\n", full, status);
         return EXIT_OK;
+}
+
+int verb_stop(int argc, char *argv[]) {
+        StopArgs a = { .target = CLI_TARGET_ARGS_INIT,
+                       .grace_usec = OLY_DEFAULT_STOP_GRACE_SEC * USEC_PER_SEC };
+        int r = parse_argv(argc, argv, &a);
+        return r <= 0 ? cli_parse_exit(r) : run(&a);
 }

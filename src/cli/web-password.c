@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libargon2 is loaded when a password is to be hashed: no other verb pays for it. */
 #include <argon2.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,38 +12,16 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dlopen-util.h"
 #include "macro.h"
 #include "paths.h"
 #include "web-password.h"
 
-int web_password_stored(const char *state_dir) {
-        _cleanup_free_ char *path = path_join(state_dir, "oly.db");
-        sqlite3 *db = NULL;
-        sqlite3_stmt *st = NULL;
-        int r = 0;
-
-        if (!path)
-                return -ENOMEM;
-        if (access(path, F_OK) < 0)
-                return 0;
-        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-                sqlite3_close(db);
-                return -EIO;
-        }
-        (void) sqlite3_busy_timeout(db, 1000);
-        /* A database from before the web tables has no password (prepare fails: no such table). */
-        if (sqlite3_prepare_v2(db, "SELECT 1 FROM web_password WHERE id = 1", -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-                r = 1;
-        sqlite3_finalize(st);
-        sqlite3_close(db);
-        return r;
-}
-
 static int check_password(const char *pw) {
         size_t n = strlen(pw);
         if (n < WEB_PASSWORD_MIN)
-                return cli_error("the web password must have at least %d characters.", WEB_PASSWORD_MIN), -EINVAL;
+                return cli_error("the web password must have at least %d characters.", WEB_PASSWORD_MIN),
+                       -EINVAL;
         if (n > WEB_PASSWORD_MAX)
                 return cli_error("the web password must be at most %d bytes.", WEB_PASSWORD_MAX), -EINVAL;
         return 0;
@@ -56,11 +34,13 @@ int web_password_from_file(const char *path, char **ret) {
 
         r = read_file_full(path, WEB_PASSWORD_MAX + 2, &text, &len);
         if (r == -EFBIG)
-                return cli_error("%s: the password file is larger than %d bytes.", path, WEB_PASSWORD_MAX), r;
+                return cli_error("%s: the password file is larger than %d bytes.", path, WEB_PASSWORD_MAX),
+                       r;
         if (r < 0)
                 return cli_error("cannot read the password file %s: %s", path, strerror(-r)), r;
         text[strcspn(text, "\r\n")] = 0;
-        explicit_bzero(text + strlen(text), len - strlen(text)); /* erase_and_free() stops at the first NUL */
+        explicit_bzero(text + strlen(text),
+                       len - strlen(text)); /* erase_and_free() stops at the first NUL */
         if (strlen(text) == 0)
                 return cli_error("%s: the password file's first line is empty.", path), -EINVAL;
         r = check_password(text);
@@ -158,21 +138,44 @@ int web_password_from_tty(char **ret) {
         return 0;
 }
 
+static DLSYM_PROTOTYPE(argon2_encodedlen) = NULL;
+static DLSYM_PROTOTYPE(argon2id_hash_encoded) = NULL;
+
+static int dlopen_argon2(char **ret_error) {
+        static void *dl = NULL;
+        static const DlSymbol table[] = {
+                DLSYM_ARG(argon2_encodedlen),
+                DLSYM_ARG(argon2id_hash_encoded),
+        };
+
+        return dlopen_many_sym(&dl, "libargon2.so.1", table, ELEMENTSOF(table), ret_error);
+}
+
 int web_password_hash(const char *password, char **ret) {
+        _cleanup_free_ char *enc = NULL, *err = NULL;
         uint8_t salt[WEB_ARGON2_SALT_LEN];
-        size_t len = argon2_encodedlen(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM,
-                                       WEB_ARGON2_SALT_LEN, WEB_ARGON2_HASH_LEN, Argon2_id);
-        _cleanup_free_ char *enc = malloc(len);
+        size_t len;
         int r;
 
+        r = dlopen_argon2(&err);
+        if (r < 0)
+                return cli_error("cannot hash the password: %s.", err ?: "libargon2 is missing"), r;
+        len = sym_argon2_encodedlen(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM,
+                                    WEB_ARGON2_SALT_LEN, WEB_ARGON2_HASH_LEN, Argon2_id);
+        enc = malloc(len);
         if (!enc)
-                return -ENOMEM;
-        if (getrandom(salt, sizeof salt, 0) != (ssize_t) sizeof salt)
-                return -errno ?: -EIO;
-        r = argon2id_hash_encoded(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM, password,
-                                  strlen(password), salt, sizeof salt, WEB_ARGON2_HASH_LEN, enc, len);
-        if (r != ARGON2_OK)
-                return r == ARGON2_MEMORY_ALLOCATION_ERROR ? -ENOMEM : -EINVAL;
+                return cli_error("cannot hash the password: %s", strerror(ENOMEM)), -ENOMEM;
+        if (getrandom(salt, sizeof salt, 0) != (ssize_t) sizeof salt) {
+                r = errno > 0 ? -errno : -EIO;
+                return cli_error("cannot hash the password: %s", strerror(-r)), r;
+        }
+        r = sym_argon2id_hash_encoded(WEB_ARGON2_T_COST, WEB_ARGON2_M_COST_KIB, WEB_ARGON2_PARALLELISM,
+                                      password, strlen(password), salt, sizeof salt, WEB_ARGON2_HASH_LEN,
+                                      enc, len);
+        if (r != ARGON2_OK) {
+                r = r == ARGON2_MEMORY_ALLOCATION_ERROR ? -ENOMEM : -EINVAL;
+                return cli_error("cannot hash the password: %s", strerror(-r)), r;
+        }
         *ret = TAKE_PTR(enc);
         return 0;
 }

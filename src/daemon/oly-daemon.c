@@ -10,8 +10,10 @@
 #include "macro.h"
 #include "manager-dbus.h"
 #include "manager.h"
+#include "preflight.h"
 
 static bool arg_http_no_auth = false;
+static bool arg_preflight = false;
 
 static void help(void) {
         printf("oly-daemon [OPTIONS...]\n\n"
@@ -21,7 +23,9 @@ static void help(void) {
                "  -h --help       Show this help\n"
                "     --version    Show the version\n"
                "     --http-no-auth  Run the oly-http child (when a web socket is passed in) without\n"
-               "                  authentication\n\n"
+               "                  authentication\n"
+               "     --preflight  Check the configuration and say what 'oly daemon start' needs to know\n"
+               "                  (http_port=, web_password=yes|no), then exit\n\n"
                "Environment: OLY_STATE_DIR, OLY_RUNTIME_DIR, XDG_STATE_HOME, XDG_RUNTIME_DIR.\n"
                "See oly-daemon(8).\n");
 }
@@ -31,6 +35,7 @@ int main(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 { "http-no-auth", no_argument, NULL, 'A' },
+                { "preflight", no_argument, NULL, 'P' },
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -48,6 +53,9 @@ int main(int argc, char *argv[]) {
                 case 'A':
                         arg_http_no_auth = true;
                         break;
+                case 'P':
+                        arg_preflight = true;
+                        break;
                 default:
                         return 2;
                 }
@@ -55,6 +63,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "oly-daemon: unexpected argument '%s'\n", argv[optind]);
                 return 2;
         }
+        if (arg_preflight)
+                return preflight_run() < 0 ? 1 : 0;
 
         r = manager_new(&m);
         if (r < 0)

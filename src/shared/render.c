@@ -10,6 +10,7 @@
 #include "oly-def.h"
 #include "render.h"
 #include "vt-util.h"
+#include "vterm-sym.h"
 
 /* Start with this much of the log's end; grow (×4) while it holds too few lines. */
 #define RENDER_WINDOW_MIN (64U * 1024U)
@@ -98,17 +99,17 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
         const RenderResize *cur = n_rz > 0 ? size_at(rz, n_rz, start, &ri) : (ri = 0, &fallback);
         /* Sizes come from resize.log, a file: clamp them to what a session may have. */
         unsigned rows = MIN(cur->rows ?: 24, (unsigned) OLY_ROWS_MAX), cols = MIN(cur->cols ?: 80, (unsigned) OLY_COLS_MAX);
-        VTerm *vt = vterm_new((int) rows, (int) cols);
+        VTerm *vt = sym_vterm_new((int) rows, (int) cols);
         uint8_t buf[64 * 1024];
         int r = 0;
 
         if (!vt)
                 return -ENOMEM;
-        vterm_set_utf8(vt, 1);
-        VTermScreen *screen = vterm_obtain_screen(vt);
-        vterm_screen_set_callbacks(screen, &render_callbacks, l);
-        vterm_screen_enable_altscreen(screen, 1);
-        vterm_screen_reset(screen, 1);
+        sym_vterm_set_utf8(vt, 1);
+        VTermScreen *screen = sym_vterm_obtain_screen(vt);
+        sym_vterm_screen_set_callbacks(screen, &render_callbacks, l);
+        sym_vterm_screen_enable_altscreen(screen, 1);
+        sym_vterm_screen_reset(screen, 1);
 
         for (uint64_t off = start; off < size;) {
                 /* Stop at the next resize so it applies at the right byte. */
@@ -123,14 +124,14 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
                 }
                 if (k == 0)
                         break;
-                vterm_input_write(vt, (const char *) buf, (size_t) k);
+                sym_vterm_input_write(vt, (const char *) buf, (size_t) k);
                 off += (uint64_t) k;
                 while (n_rz > 0 && ri + 1 < n_rz && rz[ri + 1].offset <= off) {
                         ri++;
                         if (rz[ri].rows > 0 && rz[ri].cols > 0) {
                                 rows = MIN(rz[ri].rows, (unsigned) OLY_ROWS_MAX);
                                 cols = MIN(rz[ri].cols, (unsigned) OLY_COLS_MAX);
-                                vterm_set_size(vt, (int) rows, (int) cols);
+                                sym_vterm_set_size(vt, (int) rows, (int) cols);
                         }
                 }
         }
@@ -139,7 +140,7 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
                 /* The screen below the scrollback: up to its last non-blank row (or the cursor's). */
                 VTermScreenCell *cells = calloc(cols, sizeof *cells);
                 VTermPos cursor;
-                vterm_state_get_cursorpos(vterm_obtain_state(vt), &cursor);
+                sym_vterm_state_get_cursorpos(sym_vterm_obtain_state(vt), &cursor);
                 if (!cells)
                         r = -ENOMEM;
                 int last = cursor.row;
@@ -172,7 +173,7 @@ static int render_window(int fd, uint64_t start, uint64_t size, const RenderResi
                 }
                 free(cells);
         }
-        vterm_free(vt);
+        sym_vterm_free(vt);
         return r;
 }
 
@@ -181,6 +182,9 @@ int render_log_tail(int fd, uint64_t size, const RenderResize *resizes, size_t n
         uint64_t window = MAX((uint64_t) RENDER_WINDOW_MIN, (uint64_t) o->tail * RENDER_BYTES_PER_LINE);
         int r;
 
+        r = dlopen_vterm(NULL);
+        if (r < 0)
+                return r;
         for (;;) {
                 Lines l = { .keep = o->tail, .o = o };
                 uint64_t start = size > window ? size - window : 0;

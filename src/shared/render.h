@@ -20,6 +20,6 @@ typedef struct RenderOptions {
 } RenderOptions;
 
 /* Renders the last lines of the log in fd (size bytes). Returns the lines (without newline), newest
- * last; the caller frees each and the array. */
+ * last; the caller frees each and the array. -EOPNOTSUPP when libvterm cannot be loaded (vterm-sym.h). */
 int render_log_tail(int fd, uint64_t size, const RenderResize *resizes, size_t n_resizes, const RenderOptions *o,
                     char ***ret_lines, size_t *ret_n);

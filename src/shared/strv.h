@@ -17,6 +17,8 @@ char **strv_free_erase(char **l);
 DEFINE_TRIVIAL_CLEANUP_FUNC(char **, strv_free);
 #define _cleanup_strv_free_ _cleanup_(strv_freep)
 
+#define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)
+
 /* At most max_n entries; adds the bytes (with NULs) to *bytes. */
 bool strv_bounded(char *const *l, size_t max_n, size_t *bytes);
 /* The value of NAME in an environment block, or NULL. */

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "macro.h"
 #include "vt-util.h"
+#include "vterm-sym.h"
 
 int vt_append_utf8(Buf *b, uint32_t c) {
         uint8_t u[4];
@@ -93,7 +94,7 @@ static bool cell_blank(const VTermScreenCell *c) {
 
 void vt_get_row(VTermScreen *screen, int row, int cols, VTermScreenCell *cells) {
         for (int c = 0; c < cols; c++)
-                if (!vterm_screen_get_cell(screen, (VTermPos) { .row = row, .col = c }, &cells[c]))
+                if (!sym_vterm_screen_get_cell(screen, (VTermPos) { .row = row, .col = c }, &cells[c]))
                         memset(&cells[c], 0, sizeof cells[c]);
 }
 
