@@ -36,6 +36,11 @@ char *daemon_find_binary(void) {
         return find_oly_binary("OLY_DAEMON", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-daemon");
 }
 
+char *daemon_find_keeper(void) {
+        static const char *const rel[] = { "oly-keeper", "../keeper/oly-keeper", "../libexec/oly/oly-keeper" };
+        return find_oly_binary("OLY_KEEPER", rel, ELEMENTSOF(rel), OLY_LIBEXECDIR "/oly-keeper");
+}
+
 /* Everything fd has to say, up to max bytes (the rest is read and dropped so the writer never blocks). */
 static int read_all(int fd, char *buf, size_t max) {
         size_t n = 0;
@@ -219,10 +224,13 @@ int daemon_exec(const char *daemon, const PassedFds *p, bool http_no_auth, const
                 return -errno;
         if (notify && setenv("NOTIFY_SOCKET", notify, 1) < 0)
                 return -errno;
+        _cleanup_free_ char *keeper = daemon_find_keeper();
+        if (!keeper)
+                return -ENOMEM;
         if (http_no_auth)
-                execl(daemon, "oly-daemon", "--http-no-auth", (char *) NULL);
+                execl(keeper, "oly-keeper", daemon, "--http-no-auth", (char *) NULL);
         else
-                execl(daemon, "oly-daemon", (char *) NULL);
+                execl(keeper, "oly-keeper", daemon, (char *) NULL);
         return -errno;
 }
 
@@ -239,19 +247,37 @@ static int notify_socket_open(char *name, size_t size, int *ret) {
         memcpy(sa.sun_path, name, l);
         sa.sun_path[0] = 0;
         fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0 ||
+        /* With credentials: READY=1 comes from the daemon, whose pid we report (not the keeper's). */
+        if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int) { 1 }, sizeof(int)) < 0 ||
             bind(fd, (struct sockaddr *) &sa, (socklen_t) (offsetof(struct sockaddr_un, sun_path) + l)) < 0)
                 return -errno;
         *ret = TAKE_FD(fd);
         return 0;
 }
 
-/* True once a datagram said READY=1. */
-static bool notify_ready(int fd) {
+/* True once a datagram said READY=1; its sender's pid in *ret_pid. */
+static bool notify_ready(int fd, pid_t *ret_pid) {
         char buf[4096];
         ssize_t n;
 
-        while ((n = recv(fd, buf, sizeof buf - 1, 0)) > 0) {
+        for (;;) {
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(struct ucred))];
+                } control = {};
+                struct iovec iov = { .iov_base = buf, .iov_len = sizeof buf - 1 };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+                                     .msg_controllen = sizeof control.buf };
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+                if (n <= 0)
+                        break;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+                            c->cmsg_len == CMSG_LEN(sizeof(struct ucred))) {
+                                struct ucred u;
+                                memcpy(&u, CMSG_DATA(c), sizeof u);
+                                *ret_pid = u.pid;
+                        }
                 buf[n] = 0;
                 for (char *line = buf, *e; line && *line; line = e ? e + 1 : NULL) {
                         e = strchr(line, '\n');
@@ -279,7 +305,7 @@ static void print_daemon_log_since(const char *logpath, off_t from) {
 }
 
 int daemon_spawn_and_wait(const char *daemon, PassedFds *p, bool http_no_auth, const char *logpath,
-                          pid_t *ret_pid) {
+                          pid_t *ret_pid, pid_t *ret_keeper_pid) {
         _cleanup_close_ int notify_fd = -EBADF, log_fd = -EBADF;
         char notify[64];
         off_t log_start;
@@ -316,8 +342,10 @@ int daemon_spawn_and_wait(const char *daemon, PassedFds *p, bool http_no_auth, c
                 usec_t now = now_usec(CLOCK_MONOTONIC);
                 int status;
 
-                if (notify_ready(notify_fd)) {
-                        *ret_pid = pid;
+                pid_t daemon_pid = pid;
+                if (notify_ready(notify_fd, &daemon_pid)) {
+                        *ret_pid = daemon_pid;
+                        *ret_keeper_pid = pid;
                         return 0;
                 }
                 if (waitpid(pid, &status, WNOHANG) == pid) {

@@ -36,11 +36,15 @@ int daemon_bind_bus_socket(const char *path, int *ret);
 /* 127.0.0.1:port for oly-http (loopback only: spec §10.3 puts remote access behind a gateway). */
 int daemon_bind_http_socket(unsigned port, int *ret);
 
-/* Sets up the environment systemd would give the daemon and execs it. Only returns on failure. */
+/* The oly-keeper binary, found the same way ($OLY_KEEPER). */
+char *daemon_find_keeper(void);
+
+/* Sets up the environment systemd would give the daemon and execs oly-keeper, which runs the daemon and
+ * keeps its sessions across its restarts and crashes. Only returns on failure. */
 int daemon_exec(const char *daemon, const PassedFds *p, bool http_no_auth, const char *notify);
 
 /* Forks and execs the daemon in the background (its output appended to logpath), then waits until it
  * reports READY=1, fails, or the timeout passes; prints what went wrong. 0 and its pid when it serves,
  * else EXIT_ERROR. The fds of p are closed here once the daemon has them. */
 int daemon_spawn_and_wait(const char *daemon, PassedFds *p, bool http_no_auth, const char *logpath,
-                          pid_t *ret_pid);
+                          pid_t *ret_pid, pid_t *ret_keeper_pid);

@@ -294,7 +294,7 @@ static int start_run(const DaemonStartArgs *a) {
         _cleanup_free_ char *daemon = NULL, *logpath = NULL;
         _cleanup_close_ int lock_fd = -EBADF, listen_fd = -EBADF;
         PassedFds passed = {};
-        pid_t pid;
+        pid_t pid, keeper_pid;
         int r;
 
         r = daemon_ensure_stdio();
@@ -350,12 +350,14 @@ static int start_run(const DaemonStartArgs *a) {
         logpath = path_join(paths.state, "daemon.log");
         if (!logpath)
                 return cli_error("out of memory");
-        r = daemon_spawn_and_wait(daemon, &passed, a->no_auth, logpath, &pid);
+        r = daemon_spawn_and_wait(daemon, &passed, a->no_auth, logpath, &pid, &keeper_pid);
         for (unsigned i = 0; i < passed.n; i++)
                 safe_close(passed.fd[i]);
         if (r != 0)
                 return r;
-        printf("oly daemon started (pid %d); state in %s, log in %s.\n", (int) pid, paths.state, logpath);
+        printf("oly daemon started (pid %d); state in %s, log in %s; its sessions are kept across daemon "
+               "restarts by oly-keeper (pid %d).\n",
+               (int) pid, paths.state, logpath, (int) keeper_pid);
         if (!a->no_http)
                 printf("Web UI: http://127.0.0.1:%u/\n", web.port);
         return EXIT_OK;

@@ -313,7 +313,8 @@ static void bus_server_free(ManagerFace *f) {
         while (b->clients)
                 bus_client_free(b->clients);
         b->listen_source = sd_event_source_disable_unref(b->listen_source);
-        if (b->bound_socket)
+        /* A restart leaves the socket to the next daemon (the keeper holds it meanwhile). */
+        if (b->bound_socket && !b->manager->restarting)
                 (void) unlink(b->manager->bus_path);
         safe_close(b->listen_fd);
         sd_bus_flush_close_unref(b->user_bus);

@@ -3,6 +3,7 @@
  * notifications, shutdown. The faces hear every session event through manager_dispatch(). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/file.h>
@@ -10,6 +11,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "hook.h"
+#include "keeper-protocol.h"
 #include "log.h"
 #include "manager.h"
 #include "oly-def.h"
@@ -427,14 +429,6 @@ int manager_startup(Manager *m) {
         m->hooks.runtime_dir = m->runtime_dir;
         m->pushes.db = m->db;
 
-        r = db_session_mark_lost(m->db, now_usec(CLOCK_REALTIME));
-        if (r < 0)
-                return log_error_errno(r, "Failed to update sessions left by an earlier daemon: %m");
-        if (r > 0)
-                log_warning(
-                        "%d session(s) were still marked active by a daemon that is gone; now 'unknown'.",
-                        r);
-
         sigset_t ss;
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
@@ -451,6 +445,101 @@ int manager_startup(Manager *m) {
         (void) sd_event_set_watchdog(m->event, true);
 
         return 0;
+}
+
+typedef struct ActiveRows {
+        SessionRecord *v;
+        size_t n;
+} ActiveRows;
+
+static int collect_active(const SessionRecord *r, void *userdata) {
+        ActiveRows *a = userdata;
+        SessionRecord *nv = reallocarray(a->v, a->n + 1, sizeof *nv);
+        if (!nv)
+                return -ENOMEM;
+        a->v = nv;
+        SessionRecord *c = &a->v[a->n];
+        *c = *r;
+        c->title = r->title ? strdup(r->title) : NULL;
+        c->cwd = strdup(r->cwd);
+        c->argv = strv_copy(r->argv);
+        a->n++;
+        if ((r->title && !c->title) || !c->cwd || !c->argv)
+                return -ENOMEM;
+        return 0;
+}
+
+/* When a session ended that nobody saw end: its log's last change is the best guess there is. */
+static uint64_t manager_guess_end(Manager *m, const SessionRecord *r) {
+        _cleanup_free_ char *p = NULL;
+        struct stat st;
+
+        if (asprintf(&p, "%s/%s/output.log", m->sessions_dir, r->id) >= 0 && stat(p, &st) >= 0)
+                return MAX((uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000,
+                           r->started_at ?: r->created_at);
+        return now_usec(CLOCK_REALTIME);
+}
+
+int manager_adopt_sessions(Manager *m, ManagerAdoptable *list, size_t n) {
+        SessionFilter f = {
+                .status_mask = 1U << SESSION_CREATED | 1U << SESSION_RUNNING | 1U << SESSION_STOPPING,
+                .until = USEC_INFINITY,
+                .limit = UINT_MAX,
+        };
+        ActiveRows rows = {};
+        unsigned adopted = 0, lost = 0;
+        int r;
+
+        r = db_session_list(m->db, &f, collect_active, &rows);
+        if (r < 0) {
+                for (size_t i = 0; i < rows.n; i++)
+                        session_record_done(&rows.v[i]);
+                free(rows.v);
+                return log_error_errno(r, "Failed to read the sessions an earlier daemon left: %m");
+        }
+        for (size_t i = 0; i < rows.n; i++) {
+                SessionRecord *rec = &rows.v[i];
+                ManagerAdoptable *a = NULL;
+                Session *s;
+
+                for (size_t k = 0; k < n && !a; k++)
+                        if (list[k].fd >= 0 && streq(list[k].id, rec->id))
+                                a = &list[k];
+                if (a && session_adopt(&m->host, rec, TAKE_FD(a->fd), &s) >= 0) {
+                        adopted++;
+                        if (a->exited) {
+                                siginfo_t si = { .si_code = a->how, .si_status = a->what, .si_pid = a->pid };
+                                s->exit_time = a->time;
+                                session_on_child_exit(s, &si);
+                        }
+                } else {
+                        rec->status = SESSION_UNKNOWN;
+                        rec->ended_at = manager_guess_end(m, rec);
+                        (void) db_session_update(m->db, rec);
+                        lost++;
+                }
+                session_record_done(rec);
+        }
+        free(rows.v);
+        if (adopted > 0)
+                log_info("Took over %u running session(s) from the daemon before.", adopted);
+        if (lost > 0)
+                log_warning("%u session(s) were still marked active by a daemon that is gone and nothing kept "
+                            "them; now 'unknown'.", lost);
+        return (int) adopted;
+}
+
+int manager_restart(Manager *m) {
+        if (!m->keeper)
+                return -EOPNOTSUPP;
+        if (m->shutting_down)
+                return -ESHUTDOWN;
+        log_info("Restarting: %u session(s) stay, for the next daemon to take over.", m->n_active);
+        m->restarting = true;
+        LIST_FOREACH(faces, f, m->faces)
+                if (f->exiting)
+                        f->exiting(f);
+        return sd_event_exit(m->event, OLY_EXIT_RESTART);
 }
 
 int manager_run(Manager *m) {

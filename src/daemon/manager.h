@@ -21,6 +21,18 @@ typedef struct Manager Manager;
 typedef struct ManagerFace ManagerFace;
 typedef struct BusServer BusServer;
 typedef struct HttpChild HttpChild;
+typedef struct KeeperLink KeeperLink;
+
+/* A running session held for us across a daemon restart (by oly-keeper or the fd store), and how it
+ * ended if it did while no daemon ran. */
+typedef struct ManagerAdoptable {
+        char id[OLY_ID_STRLEN];
+        pid_t pid;
+        int fd; /* its PTY master; -EBADF once taken */
+        bool exited;
+        int how, what;  /* waitid's si_code and si_status */
+        uint64_t time; /* CLOCK_REALTIME µs of the exit */
+} ManagerAdoptable;
 
 /* Something that serves the core to the outside. Every callback may be NULL. */
 struct ManagerFace {
@@ -52,6 +64,8 @@ struct Manager {
         int http_listen_fd;
         bool http_no_auth;
         HttpChild *http_child;
+        KeeperLink *keeper; /* keeper-link.c's, when oly-keeper runs us */
+        bool restarting;    /* leaving for a new daemon to take over the sessions */
 
         /* Sessions held in memory: every active one, and finished ones until they are evicted. */
         Session *buckets[MANAGER_SESSION_BUCKETS];
@@ -97,6 +111,15 @@ int manager_resolve_id(Manager *m, const char *prefix, char ret_id[static OLY_ID
 int manager_create_session(Manager *m, const SessionSpawn *p, Session **ret, char **ret_reason);
 
 void manager_update_status(Manager *m);
+
+/* At start: takes over the sessions in list (their fds; the list is left with the ones that match no
+ * session marked active), and records every other session an earlier daemon left marked active as
+ * ended: 'unknown', at the time its log last changed. Returns how many were adopted. */
+int manager_adopt_sessions(Manager *m, ManagerAdoptable *list, size_t n);
+
+/* Leaves the loop without stopping any session, for a new daemon to adopt them (-EOPNOTSUPP when
+ * nothing holds them across our exit). manager_run() then returns OLY_EXIT_RESTART. */
+int manager_restart(Manager *m);
 
 /* Begins a shutdown: stops every active session within grace, then leaves the loop. done (may be NULL)
  * runs once every session has ended. */

@@ -6,6 +6,8 @@
 
 #include "bus-server.h"
 #include "http-child.h"
+#include "keeper-link.h"
+#include "keeper-protocol.h"
 #include "log.h"
 #include "macro.h"
 #include "manager-dbus.h"
@@ -13,6 +15,7 @@
 #include "preflight.h"
 
 static bool arg_http_no_auth = false;
+
 static bool arg_preflight = false;
 
 static void help(void) {
@@ -39,6 +42,8 @@ int main(int argc, char *argv[]) {
                 {},
         };
         _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ ManagerAdoptable *adoptable = NULL;
+        size_t n_adoptable = 0;
         int c, r;
 
         log_set_ident("oly-daemon");
@@ -73,6 +78,13 @@ int main(int argc, char *argv[]) {
         r = manager_startup(m);
         if (r < 0)
                 return 1;
+        /* Sessions an earlier daemon left: taken over when oly-keeper held them, else recorded as lost. */
+        r = keeper_link_new(m, &adoptable, &n_adoptable);
+        if (r < 0)
+                return 1;
+        r = manager_adopt_sessions(m, adoptable, n_adoptable);
+        if (r < 0)
+                return 1;
         /* The faces: D-Bus (the private socket and the user bus), and oly-http when we run it. */
         r = bus_server_new(m, manager_dbus_add_objects, NULL);
         if (r < 0)
@@ -82,9 +94,16 @@ int main(int argc, char *argv[]) {
                 return log_error_errno(r, "Failed to set up the D-Bus face: %m"), 1;
         log_info("oly-daemon %s serving %s (state in %s).", OLY_VERSION, m->bus_path, m->state_dir);
         (void) http_child_start(m);
+        keeper_link_ready(m, adoptable, n_adoptable);
+        for (size_t i = 0; i < n_adoptable; i++) /* held for us, but not ours: the keeper drops them too */
+                safe_close(adoptable[i].fd);
         r = manager_run(m);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m"), 1;
+        if (r == OLY_EXIT_RESTART) {
+                log_info("oly-daemon left its sessions to the next one.");
+                return OLY_EXIT_RESTART;
+        }
         log_info("oly-daemon stopped.");
         return 0;
 }

@@ -18,6 +18,8 @@
 #include "paths.h"
 #include "session.h"
 
+static int session_open_log_fd(Session *s);
+
 void session_log_line(Session *s, const char *fmt, ...) {
         _cleanup_free_ char *line = NULL;
         va_list ap;
@@ -52,6 +54,26 @@ static void session_append_log(Session *s, const char *buf, size_t n) {
         }
 }
 
+/* An adopted session's model starts from the newest output in its log: what an earlier daemon's model
+ * showed (the model keeps only so much unfed output anyway). */
+static void session_replay_tail(Session *s) {
+        uint64_t from = s->out_offset > TERMINAL_PENDING_MAX ? s->out_offset - TERMINAL_PENDING_MAX : 0;
+        _cleanup_free_ char *buf = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        ssize_t n;
+
+        s->model_replay = false;
+        if (s->out_offset == 0)
+                return;
+        fd = session_open_log_fd(s);
+        buf = malloc(s->out_offset - from);
+        if (fd < 0 || !buf)
+                return;
+        n = pread(fd, buf, s->out_offset - from, (off_t) from);
+        if (n > 0)
+                terminal_queue(s->term, buf, (size_t) n);
+}
+
 /* The terminal model is made on first use (first output, attach, send): an idle session that never
  * printed anything costs no libvterm screen (~140 KiB). */
 Terminal *session_term(Session *s) {
@@ -62,6 +84,8 @@ Terminal *session_term(Session *s) {
                         return NULL;
                 }
                 s->term->answer = s->n_clients == 0;
+                if (s->model_replay)
+                        session_replay_tail(s);
         }
         return s->term;
 }
@@ -197,6 +221,9 @@ int session_open_files(Session *s) {
                 return log_error_errno(errno, "Failed to open %s; session %s is not logged: %m", logpath,
                                        s->rec.id);
         }
+        struct stat st;
+        if (fstat(s->log_fd, &st) >= 0) /* adopted: it goes on from there */
+                s->out_offset = MAX(s->out_offset, (uint64_t) st.st_size);
         /* Only now is output read: none of it can arrive before the log is there. */
         if (s->master_fd >= 0 && !s->pty_source) {
                 r = sd_event_add_io(s->host->event, &s->pty_source, s->master_fd, EPOLLIN, on_pty_io, s);
@@ -226,9 +253,11 @@ int session_resize(Session *s, unsigned rows, unsigned cols) {
                 /* Made at the first resize (one file less per session): it starts with the first size. */
                 _cleanup_free_ char *dir = path_join(s->host->sessions_dir, s->rec.id);
                 _cleanup_free_ char *p = dir ? path_join(dir, "resize.log") : NULL;
+                struct stat st;
                 if (p)
                         s->resize_fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-                if (s->resize_fd >= 0)
+                /* An adopted session's file has its history already. */
+                if (s->resize_fd >= 0 && fstat(s->resize_fd, &st) >= 0 && st.st_size == 0)
                         (void) dprintf(s->resize_fd, "0 %u %u\n", s->initial_rows, s->initial_cols);
         }
         if (s->resize_fd >= 0)

@@ -215,5 +215,40 @@ int session_spawn(SessionHost *h, const char *id, const SessionSpawn *p, Session
         /* Before the caller hears of the session, its log exists (a script may read it at once). */
         (void) session_open_files(s);
         log_info("Session %s started: pid %d, %s", s->rec.id, (int) pid, exe);
+        session_emit(s, SESSION_EVENT_SPAWNED);
+        return 0;
+}
+
+int session_adopt(SessionHost *h, const SessionRecord *rec, int master_fd, Session **ret) {
+        _cleanup_close_ int fd = master_fd;
+        Session *s;
+        int r;
+
+        r = session_load(h, rec, &s);
+        if (r < 0)
+                return r;
+        if (fcntl(fd, F_SETFL, O_RDWR | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+                session_free(s);
+                return -errno;
+        }
+        s->master_fd = TAKE_FD(fd);
+        s->adopted = true;
+        s->model_replay = true;
+        s->initial_rows = s->rec.rows;
+        s->initial_cols = s->rec.cols;
+        /* A stop in progress when the daemon went is not resumed: the session runs on as it does. */
+        if (s->rec.status != SESSION_RUNNING) {
+                s->rec.status = SESSION_RUNNING;
+                (void) session_save(s);
+        }
+        s->active = true;
+        session_emit(s, SESSION_EVENT_STARTED);
+        (void) session_start_model(s);
+        r = session_open_files(s);
+        if (r < 0)
+                log_warning_errno(r, "Session %s is adopted without its log: %m", s->rec.id);
+        log_info("Session %s adopted: pid %u, %llu bytes logged so far.", s->rec.id, s->rec.pid,
+                 (unsigned long long) s->out_offset);
+        *ret = s;
         return 0;
 }

@@ -175,7 +175,7 @@ void session_end(Session *s) {
                 session_status_of_end(s->exit_info.si_code, s->exit_info.si_status, s->stop_requested,
                                       s->sigkill_sent || s->kill_requested, &code);
         s->rec.exit_code = code;
-        s->rec.ended_at = now_usec(CLOCK_REALTIME);
+        s->rec.ended_at = s->exit_time ?: now_usec(CLOCK_REALTIME);
         if (s->exit_info.si_code == CLD_KILLED || s->exit_info.si_code == CLD_DUMPED)
                 sig = s->exit_info.si_status;
 

@@ -43,6 +43,7 @@ typedef struct SessionWaiter SessionWaiter;
 /* What a session tells its host. */
 typedef enum SessionEvent {
         SESSION_EVENT_STARTED, /* it counts as active now (also a start that fails: ENDED follows) */
+        SESSION_EVENT_SPAWNED, /* its command runs on its PTY: pid and master_fd are known */
         SESSION_EVENT_CHANGED, /* the properties in the mask changed */
         SESSION_EVENT_ENDED, /* it is no longer active */
         SESSION_EVENT_INPUT_NEEDED, /* it began waiting for input */
@@ -142,7 +143,10 @@ struct Session {
         bool lingering; /* ended, but a stopped job still waits for its SIGKILL */
         bool active; /* running (or starting): counted by the host */
         bool stop_requested, kill_requested, sigkill_sent, child_exited, pty_closed;
+        bool adopted;      /* spawned by an earlier daemon: not our child, its end comes from its keeper */
+        bool model_replay; /* adopted: the terminal model starts from the tail of output.log */
         siginfo_t exit_info;
+        uint64_t exit_time; /* CLOCK_REALTIME µs the leader ended, when it was learnt later; 0: now */
         SessionWaiter *stop_waiters; /* answered once the session has ended */
         unsigned n_stop_waiters;
 };
@@ -197,6 +201,11 @@ typedef struct SessionSpawn {
  * is the errno of the failure and *ret_reason says why in words. The host has heard
  * SESSION_EVENT_STARTED (and ENDED on failure) by then. */
 int session_spawn(SessionHost *h, const char *id, const SessionSpawn *p, Session **ret, char **ret_reason);
+
+/* A running session an earlier daemon spawned, taken over with its PTY master (from oly-keeper or the
+ * service manager's fd store): output.log goes on where it stopped, the terminal model is rebuilt from
+ * its tail. Its end is learnt through session_on_child_exit() from whoever reaps it. */
+int session_adopt(SessionHost *h, const SessionRecord *rec, int master_fd, Session **ret);
 
 /* ---- session-io.c ---- */
 
