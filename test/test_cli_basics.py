@@ -15,6 +15,7 @@ VERB_HELP = {
     ("stop",): ["--grace", "--node"],
     ("notify",): ["enable", "disable", "--node"],
     ("skill",): ["skill"],
+    ("api-key",): ["add", "ls", "remove", "--json"],
 }
 
 
@@ -28,7 +29,7 @@ def test_verb_help(oly_env, verb, flag):
     assert p.stderr == ""
 
 
-VERBS = ["daemon", "start", "ls", "stop", "attach", "logs", "send", "notify", "skill"]
+VERBS = ["daemon", "start", "ls", "stop", "attach", "logs", "send", "notify", "skill", "api-key"]
 
 
 def test_top_level_help_lists_every_verb(oly_env):

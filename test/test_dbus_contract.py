@@ -10,6 +10,8 @@ import pytest
 from conftest import BUS_NAME, DBUS_XML, MANAGER_PATH, session_path
 
 EMITS = "org.freedesktop.DBus.Property.EmitsChangedSignal"
+IFACES = ["org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Web", "org.openrelay.Oly1.Federation",
+          "org.openrelay.Oly1.Session"]
 
 
 def describe(node):
@@ -60,10 +62,10 @@ def contract():
 
 
 def test_contract_file_has_the_interfaces():
-    assert set(contract()) == {"org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Web", "org.openrelay.Oly1.Session"}
+    assert set(contract()) == set(IFACES)
 
 
-@pytest.mark.parametrize("iface", ["org.openrelay.Oly1.Manager", "org.openrelay.Oly1.Web", "org.openrelay.Oly1.Session"])
+@pytest.mark.parametrize("iface", IFACES)
 def test_daemon_matches_contract(live, iface):
     want = contract()[iface]
     assert iface in live, f"the daemon does not serve {iface}"

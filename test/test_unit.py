@@ -34,7 +34,7 @@ def test_unit_tests_were_found():
 
 # The fuzz targets, built as plain programs, run their seed corpus (src/fuzz/corpus/<prefix>*).
 FUZZ_TARGETS = {"fuzz-keyspec": "keyspec-", "fuzz-frames": "frames-", "fuzz-config": "config-",
-                "fuzz-argv-split": "argv-", "fuzz-duration": "duration-"}
+                "fuzz-argv-split": "argv-", "fuzz-duration": "duration-", "fuzz-link": "link-"}
 
 
 @pytest.mark.parametrize("name,prefix", sorted(FUZZ_TARGETS.items()), ids=sorted(FUZZ_TARGETS))

@@ -91,3 +91,4 @@ int verb_skill(int argc, char *argv[]);
 int verb_attach(int argc, char *argv[]);
 int verb_logs(int argc, char *argv[]);
 int verb_send(int argc, char *argv[]);
+int verb_api_key(int argc, char *argv[]);

@@ -15,6 +15,7 @@ static const Verb verbs[] = {
         { "send", "Send input or keys to a session without attaching", verb_send },
         { "notify", "Turn a session's notifications on or off", verb_notify },
         { "skill", "Print the guide for agents driving oly", verb_skill },
+        { "api-key", "Manage the keys secondary nodes join this machine with", verb_api_key },
 };
 
 static void help(void) {

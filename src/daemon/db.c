@@ -94,6 +94,19 @@ static const char *const migrations[] = {
         "  auth TEXT NOT NULL,"
         "  created_at INTEGER NOT NULL"
         ") WITHOUT ROWID;",
+        /* 2 → 3: federation API keys. Only a keyed digest of each key is stored (HMAC-SHA256 under
+         * the pepper, a random secret of this database written on first use; src/daemon/api-keys.c). */
+        "CREATE TABLE api_keys ("
+        "  name TEXT PRIMARY KEY NOT NULL,"
+        "  key_id TEXT NOT NULL UNIQUE,"
+        "  digest BLOB NOT NULL,"
+        "  created_at INTEGER NOT NULL,"
+        "  last_used_at INTEGER NOT NULL DEFAULT 0"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE api_key_pepper ("
+        "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  pepper BLOB NOT NULL"
+        ");",
 };
 
 static int db_exec(Database *db, const char *sql) {
@@ -713,6 +726,119 @@ int db_push_list(Database *db, db_push_cb cb, void *userdata) {
                 r = cb((const char *) sqlite3_column_text(st, 0) ?: "", (const char *) sqlite3_column_text(st, 1) ?: "",
                        (const char *) sqlite3_column_text(st, 2) ?: "", (usec_t) sqlite3_column_int64(st, 3),
                        userdata);
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sqlite_to_errno(rc) ?: -EIO;
+}
+
+/* ---- Federation API keys ---- */
+
+int db_api_key_get_pepper(Database *db, uint8_t ret[static DB_API_KEY_PEPPER_SIZE]) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT pepper FROM api_key_pepper WHERE id = 1", &st);
+        if (r < 0)
+                return r;
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sqlite_to_errno(rc) ?: -EIO;
+        if (sqlite3_column_bytes(st, 0) != DB_API_KEY_PEPPER_SIZE)
+                return -EBADMSG;
+        memcpy(ret, sqlite3_column_blob(st, 0), DB_API_KEY_PEPPER_SIZE);
+        return 0;
+}
+
+int db_api_key_init_pepper(Database *db, const uint8_t pepper[static DB_API_KEY_PEPPER_SIZE]) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare_once(db, "INSERT OR IGNORE INTO api_key_pepper (id, pepper) VALUES (1, ?1)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_blob(st, 1, pepper, DB_API_KEY_PEPPER_SIZE, SQLITE_STATIC);
+        return step_done(st);
+}
+
+int db_api_key_add(Database *db, const char *name, const char *key_id,
+                   const uint8_t digest[static DB_API_KEY_DIGEST_SIZE], usec_t now, unsigned max_rows) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *cnt = NULL, *st = NULL;
+        int r;
+
+        r = prepare_once(db, "SELECT count(*), count(CASE WHEN name = ?1 THEN 1 END) FROM api_keys", &cnt);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(cnt, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(cnt) != SQLITE_ROW)
+                return -EIO;
+        if (sqlite3_column_int(cnt, 1) > 0)
+                return -EEXIST;
+        if ((unsigned) sqlite3_column_int(cnt, 0) >= max_rows)
+                return -ENOSPC;
+        r = prepare_once(db, "INSERT INTO api_keys (name, key_id, digest, created_at) VALUES (?1, ?2, ?3, ?4)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 3, digest, DB_API_KEY_DIGEST_SIZE, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64) now);
+        return step_done(st);
+}
+
+int db_api_key_lookup(Database *db, const char *key_id, char **ret_name,
+                      uint8_t ret_digest[static DB_API_KEY_DIGEST_SIZE]) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT name, digest FROM api_keys WHERE key_id = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, key_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sqlite_to_errno(rc) ?: -EIO;
+        if (sqlite3_column_bytes(st, 1) != DB_API_KEY_DIGEST_SIZE)
+                return -EBADMSG;
+        char *name = strdup((const char *) sqlite3_column_text(st, 0) ?: "");
+        if (!name)
+                return -ENOMEM;
+        memcpy(ret_digest, sqlite3_column_blob(st, 1), DB_API_KEY_DIGEST_SIZE);
+        *ret_name = name;
+        return 0;
+}
+
+int db_api_key_touch(Database *db, const char *name, usec_t now) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r;
+
+        r = prepare_once(db, "UPDATE api_keys SET last_used_at = ?2 WHERE name = ?1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64) now);
+        return step_done(st);
+}
+
+int db_api_key_remove(Database *db, const char *name) {
+        int r = exec_by_key(db, "DELETE FROM api_keys WHERE name = ?1", name);
+        return r < 0 ? r : r > 0 ? 0 : -ENOENT;
+}
+
+int db_api_key_list(Database *db, db_api_key_cb cb, void *userdata) {
+        _cleanup_(sqlite3_finalizep) sqlite3_stmt *st = NULL;
+        int r, rc;
+
+        r = prepare_once(db, "SELECT name, created_at, last_used_at FROM api_keys ORDER BY created_at, name", &st);
+        if (r < 0)
+                return r;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                r = cb((const char *) sqlite3_column_text(st, 0) ?: "", (usec_t) sqlite3_column_int64(st, 1),
+                       (usec_t) sqlite3_column_int64(st, 2), userdata);
                 if (r < 0)
                         return r;
         }

@@ -81,3 +81,20 @@ int db_push_add(Database *db, const char *endpoint, const char *p256dh, const ch
                 unsigned max_rows); /* -ENOSPC when full */
 int db_push_remove(Database *db, const char *endpoint); /* -ENOENT */
 int db_push_list(Database *db, db_push_cb cb, void *userdata);
+
+/* Federation API keys: name, key id, keyed digest (never the key), creation and last use (0: never).
+ * The pepper is this database's HMAC key for the digests: -ENOENT until db_api_key_init_pepper() stored
+ * one (the first stored stays). db_api_key_add: -EEXIST for a name in use, -ENOSPC when max_rows keys
+ * exist. db_api_key_lookup, db_api_key_remove: -ENOENT when there is no such key. */
+#define DB_API_KEY_PEPPER_SIZE 32
+#define DB_API_KEY_DIGEST_SIZE 32
+typedef int (*db_api_key_cb)(const char *name, usec_t created_at, usec_t last_used_at, void *userdata);
+int db_api_key_get_pepper(Database *db, uint8_t ret[static DB_API_KEY_PEPPER_SIZE]);
+int db_api_key_init_pepper(Database *db, const uint8_t pepper[static DB_API_KEY_PEPPER_SIZE]);
+int db_api_key_add(Database *db, const char *name, const char *key_id,
+                   const uint8_t digest[static DB_API_KEY_DIGEST_SIZE], usec_t now, unsigned max_rows);
+int db_api_key_lookup(Database *db, const char *key_id, char **ret_name,
+                      uint8_t ret_digest[static DB_API_KEY_DIGEST_SIZE]);
+int db_api_key_touch(Database *db, const char *name, usec_t now);
+int db_api_key_remove(Database *db, const char *name);
+int db_api_key_list(Database *db, db_api_key_cb cb, void *userdata);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "bus-server.h"
+#include "federation-dbus.h"
 #include "keyspec.h"
 #include "log.h"
 #include "manager-dbus.h"
@@ -651,6 +652,9 @@ int manager_dbus_add_objects(Manager *m, sd_bus *bus) {
         if (r < 0)
                 return r;
         r = sd_bus_add_object_vtable(bus, NULL, OLY_MANAGER_PATH, OLY_WEB_IFACE, web_vtable, m);
+        if (r < 0)
+                return r;
+        r = sd_bus_add_object_vtable(bus, NULL, OLY_MANAGER_PATH, OLY_FEDERATION_IFACE, federation_vtable, m);
         if (r < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(bus, NULL, OLY_SESSION_PATH_PREFIX, OLY_SESSION_IFACE, session_vtable,

@@ -20,8 +20,10 @@
 #define OLY_ERROR_NO_SUCH_NODE OLY_ERROR_PREFIX "NoSuchNode"
 #define OLY_ERROR_UNAUTHORIZED OLY_ERROR_PREFIX "Unauthorized"
 #define OLY_ERROR_NOT_FOUND OLY_ERROR_PREFIX "NotFound"
+#define OLY_ERROR_EXISTS OLY_ERROR_PREFIX "Exists"
 
 #define OLY_WEB_IFACE "org.openrelay.Oly1.Web"
+#define OLY_FEDERATION_IFACE "org.openrelay.Oly1.Federation"
 
 /* The LISTEN_FDNAMES name 'oly daemon start' gives the bus socket it binds for the daemon: the daemon
  * removes that socket file when it exits (a socket unit's belongs to systemd). */
@@ -61,6 +63,10 @@
 #define OLY_PUSH_PAYLOAD_MAX 3993
 /* One push (connect, TLS, request, status line) gets this long; oly-push sends them one after another. */
 #define OLY_PUSH_REQUEST_TIMEOUT_SEC 10
+
+/* Federation (org.openrelay.Oly1.Federation): API keys on a primary, named like the nodes they admit. */
+#define OLY_API_KEYS_MAX 256  /* keys one primary keeps */
+#define OLY_NODE_NAME_MAX 64  /* bytes of a key's or node's name ([A-Za-z0-9._-]) */
 
 /* The largest terminal a session may have: libvterm allocates rows × cols cells, twice. */
 #define OLY_ROWS_MAX 500
