@@ -12,8 +12,9 @@ the ratio to the peer; never asserts.
   send     `oly send ID TOKEN` vs `dtach -p SOCK` with TOKEN already in its stdin pipe, from the
            spawn until a client attached to an echo session (`stty raw -echo; exec cat`) on an 80x24
            PTY shows the token (bench_send.py's method); send i goes to each tool in turn. p50/p99.
-  startup  hyperfine -N of `/bin/true`, `dtach --help`, `oly --help`, `oly ls --limit 1` and
-           `oly send ID x` (to a session that swallows its input), the order rotating per round.
+  startup  `/bin/true`, `dtach --help`, `oly --help`, `oly ls --limit 1` and `oly send ID x` (to a
+           session that swallows its input), in turn, each posix_spawn'ed until reaped (a tight loop:
+           hyperfine runs one command's runs in a block, which a moving load skews).
   daemon   the daemon alone, from C on one open sd-bus connection: CreateSession per call
            (bench/create-client.c, N calls on a fresh daemon) and SendInput of 1 byte per call
            alternating with Peer.Ping (bench/send-client.c). p50/p99 per call.
@@ -24,7 +25,9 @@ The build tree: $OLY_BUILD_DIR (default: build/ next to bench/).
 """
 import argparse
 import json
+import subprocess
 import os
+import shutil
 import sys
 import time
 
@@ -54,40 +57,75 @@ def ratio(a, b):
     return f"{a / b:.2f}" if a == a and b == b and b > 0 else "—"
 
 
+def pratio(xs, ys):
+    """The median of the per-round ratios x_r / y_r (the contenders ran side by side in each round),
+    with their range: steadier than a ratio of medians when the machine's load moves."""
+    rs = [x / y for x, y in zip(xs, ys) if x == x and y == y and y > 0]
+    if not rs:
+        return "—"
+    return f"{B.median(rs):.2f} ({min(rs):.2f}–{max(rs):.2f})"
+
+
 # ---------------------------------------------------------------- create
 
 
+CREATE_CMD = {
+    "oly": '"$OB_OLY" start --detach sleep 100000',
+    "dtach": 'dtach -n "$OB_D/s$i" sleep 100000',
+    "tmux": 'tmux -S "$OB_T" -f /dev/null new-session -d -s s$i sleep 100000',
+}
+
+
 def create_round(run, tools, n, rnd, res):
-    for t in rotate(tools, rnd):
-        if t == "oly":
-            d = B.OlyDaemon(run, f"c{rnd}", max_sessions=max(256, n + 16))
-            d.start()
-            dt = run.bash_loop('"$OB_OLY" start --detach sleep 100000', n, env=dict(d.env, OB_OLY=B.OLY))
-            d.check_alive("the create loop")
-            r = d.oly("ls", "--status", "running", "--limit", str(2 * n), "--json", check=False)
-            try:
-                seen = len(json.loads(r.stdout))
-            except ValueError:
-                seen = -1
-            d.stop()
-        elif t == "dtach":
-            sd = run.sub("cd")
-            dt = run.bash_loop('dtach -n "$OB_D/s$i" sleep 100000', n, env=dict(run.env, OB_D=sd))
-            seen = len(B.dtach_masters(run, sd))
-            B.dtach_kill(run, sd, B.Reaper())
-        elif t == "tmux":
-            sock = os.path.join(run.dir, "ct.sock")
-            dt = run.bash_loop('tmux -S "$OB_T" -f /dev/null new-session -d -s s$i sleep 100000', n,
-                               env=dict(run.env, OB_T=sock))
-            r = run.run(B.tmux_cmd(run, sock) + ["ls"], check=False)
-            seen = len(r.stdout.splitlines())
-            B.tmux_kill(run, sock, B.Reaper())
-        err = run.loop_errors()
-        if err:
-            B.log(f"bench_cli: create {t} round {rnd + 1}: errors: {err.strip()[:300]}")
-        res[t]["wall"].append(dt)
-        res[t]["seen"].append(seen)
-        B.log(f"  create round {rnd + 1} {t:6s} {B.ms(dt)} ({seen} sessions seen)")
+    """One bash runs n iterations; each iteration creates one session with every tool, in an order
+    that rotates from iteration to iteration, and times each command with $EPOCHREALTIME. A tool's
+    figure is the sum of its n times (what its own loop of n would take, minus bash's loop overhead),
+    so a load spike weighs on all tools alike."""
+    d = B.OlyDaemon(run, f"c{rnd}", max_sessions=max(256, n + 16))  # fresh state dir each round
+    d.start()
+    sd = run.sub("cd")
+    sock = os.path.join(run.dir, "ct.sock")
+    case = "\n".join(f'{t}) {CREATE_CMD[t]} ;;' for t in tools)
+    script = (
+        f'tools=({" ".join(tools)})\n'
+        f'for ((i=0; i<{n}; i++)); do\n'
+        f'  for ((k=0; k<{len(tools)}; k++)); do\n'
+        f'    t=${{tools[(i + k + {rnd}) % {len(tools)}]}}\n'
+        '    s=$EPOCHREALTIME\n'
+        f'    case $t in\n{case}\n    esac >/dev/null 2>>"$OB_ERR" || echo "fail $t $i" >>"$OB_ERR"\n'
+        '    e=$EPOCHREALTIME\n'
+        '    echo "$t $s $e"\n'
+        '  done\n'
+        'done\n')
+    env = dict(d.env, OB_OLY=B.OLY, OB_D=sd, OB_T=sock, OB_ERR=os.path.join(run.dir, "loop.err"))
+    r = subprocess.run(["/bin/bash", "-c", script], env=env, stdout=subprocess.PIPE, text=True, timeout=400)
+    tot = {t: 0.0 for t in tools}
+    for line in r.stdout.splitlines():
+        t, a, b = line.split()
+        tot[t] += float(b) - float(a)
+    d.check_alive("the create loop")
+    seen = {}
+    if "oly" in tools:
+        q = d.oly("ls", "--status", "running", "--limit", str(2 * n), "--json", check=False)
+        try:
+            seen["oly"] = len(json.loads(q.stdout))
+        except ValueError:
+            seen["oly"] = -1
+    d.stop()
+    if "dtach" in tools:
+        seen["dtach"] = len(B.dtach_masters(run, sd))
+        B.dtach_kill(run, sd, B.Reaper())
+    if "tmux" in tools:
+        q = run.run(B.tmux_cmd(run, sock) + ["ls"], check=False)
+        seen["tmux"] = len(q.stdout.splitlines())
+        B.tmux_kill(run, sock, B.Reaper())
+    err = run.loop_errors()
+    if err:
+        B.log(f"bench_cli: create round {rnd + 1}: errors: {err.strip()[:300]}")
+    for t in tools:
+        res[t]["wall"].append(tot[t])
+        res[t]["seen"].append(seen.get(t, -1))
+    B.log(f"  create round {rnd + 1}: " + ", ".join(f"{t} {B.ms(tot[t])} ({seen.get(t)} seen)" for t in tools))
 
 
 # ---------------------------------------------------------------- send
@@ -112,6 +150,22 @@ def send_round(pairs, n, rnd, warmup, res):
         res[t]["p99"].append(P.percentile(times[t], 99))
         res[t]["all"] += times[t]
         B.log(f"  send round {rnd + 1} {t:6s} p50 {fmt(res[t]['p50'][-1])} p99 {fmt(res[t]['p99'][-1])}")
+
+
+# ---------------------------------------------------------------- startup
+
+
+def startup_round(cmds, env, runs, rnd):
+    """runs x each command, one after the other in turn (the order rotating): posix_spawn with
+    stdout/stderr to /dev/null, until reaped. Returns each command's median (s)."""
+    ts = [[] for _ in cmds]
+    for i in range(runs + 3):
+        for k in rotate(list(range(len(cmds))), rnd + i):
+            t = time.perf_counter()
+            S.waitpid(S.spawn(cmds[k], env))
+            if i >= 3:  # 3 warm-up runs each
+                ts[k].append(time.perf_counter() - t)
+    return [B.median(x) for x in ts]
 
 
 # ---------------------------------------------------------------- main
@@ -156,7 +210,7 @@ def main():
     su_cmds = [["/bin/true"], [B.OLY, "--help"], [B.OLY, "ls", "--limit", "1"], [B.OLY, "send", sid_swallow or "", "x"]]
     if B.have("dtach"):
         su_names.insert(1, "dtach --help")
-        su_cmds.insert(1, ["dtach", "--help"])
+        su_cmds.insert(1, [shutil.which("dtach"), "--help"])
     startup = {k: [] for k in su_names}
     spawn_floor = []
 
@@ -177,11 +231,9 @@ def main():
                     send_round(pairs, a.sends, rnd, 10 if rnd == 0 else 3, send)
                     spawn_floor.append(B.median(S.spawn_floor(run, 50)))
                 elif part == "startup":
-                    order = rotate(list(range(len(su_cmds))), rnd)
-                    ts = B.hyperfine(run, [su_cmds[i] for i in order], runs=a.startup_runs, warmup=5,
-                                     env=daemon.env, names=[su_names[i] for i in order], extra=["-i"])
-                    for i, v in zip(order, ts):
-                        startup[su_names[i]].append(v)
+                    ts = startup_round(su_cmds, daemon.env, a.startup_runs, rnd)
+                    for k, v in zip(su_names, ts):
+                        startup[k].append(v)
                     B.log(f"  startup round {rnd + 1}: " + ", ".join(f"{k} {fmt(v[-1])}" for k, v in startup.items()))
                 elif part == "daemon":
                     for what in rotate(["create", "send"], rnd):
@@ -239,40 +291,43 @@ def main():
     print(f"build: {B.BUILD}")
     if "create" in parts:
         print(f"\n### Create {n} detached sessions (`sleep 100000`), one process each, sequential\n")
-        print("| tool | median | per session | min | max | vs dtach | sessions seen |")
+        print("Each iteration of one bash loop creates a session with every tool in turn (the order rotating);"
+              " a tool's figure is the sum of its own commands' times.\n")
+        print("| tool | median | per session | min | max | vs dtach: per-round ratio, median (range) | sessions seen |")
         print("|------|-------:|------------:|----:|----:|---------:|---------------|")
-        dm = M(create["dtach"]["wall"]) if "dtach" in create else float("nan")
+        dw = create["dtach"]["wall"] if "dtach" in create else []
         for t, c in create.items():
             m = M(c["wall"])
             print(f"| {t} | {fmt(m)} | {fmt(m / n)} | {fmt(min(c['wall']))} | {fmt(max(c['wall']))} | "
-                  f"{ratio(m, dm)} | {c['seen']} |")
+                  f"{pratio(c['wall'], dw)} | {c['seen']} |")
         out["create"] = create
     if send:
         print(f"\n### Send a token until an attached client shows it ({a.sends} per tool per round, interleaved)\n")
-        print("| sender | p50 (median of rounds) | p99 (median of rounds) | p50 / p99 pooled | vs dtach (p50) | not seen | sender failed |")
-        print("|--------|----:|----:|----:|----:|----:|----:|")
-        dp = M(send["dtach"]["p50"]) if "dtach" in send else float("nan")
+        print("| sender | p50 (median of rounds) | p99 (median of rounds) | p50 / p99 pooled | vs dtach, p50: per-round ratio (range) | vs dtach, p99 | not seen | sender failed |")
+        print("|--------|----:|----:|----:|----:|----:|----:|----:|")
+        dp = send["dtach"] if "dtach" in send else {"p50": [], "p99": []}
         for t, s in send.items():
             print(f"| {'`oly send ID TOKEN`' if t == 'oly' else '`dtach -p SOCK` < TOKEN'} | {fmt(M(s['p50']))} | "
                   f"{fmt(M(s['p99']))} | {fmt(P.percentile(s['all'], 50))} / {fmt(P.percentile(s['all'], 99))} | "
-                  f"{ratio(M(s['p50']), dp)} | {s['missed']} | {s['failed']} |")
-        print(f"| spawn floor (`/bin/true` until reaped) | {fmt(M(spawn_floor))} | | | | | |")
+                  f"{pratio(s['p50'], dp['p50'])} | {pratio(s['p99'], dp['p99'])} | {s['missed']} | {s['failed']} |")
+        print(f"| spawn floor (`/bin/true` until reaped) | {fmt(M(spawn_floor))} | | | | | | |")
         out["send"] = {t: {k: v for k, v in s.items() if k != "all"} for t, s in send.items()}
         out["send_spawn_floor"] = spawn_floor
     if "startup" in parts:
-        print(f"\n### Process start-up (hyperfine -N, {a.startup_runs} runs per command per round)\n")
-        print("| command | median | vs /bin/true | vs dtach --help |")
+        print(f"\n### Process start-up ({a.startup_runs} runs per command per round, the commands in turn; "
+              "posix_spawn until reaped, output to /dev/null)\n")
+        print("| command | median | vs /bin/true (per-round ratio, range) | vs dtach --help |")
         print("|---------|-------:|-------------:|----------------:|")
-        tr = M(startup["/bin/true"])
-        dh = M(startup.get("dtach --help", []))
+        tr = startup["/bin/true"]
+        dh = startup.get("dtach --help", [])
         for k, v in startup.items():
-            print(f"| `{k}` | {fmt(M(v))} | {ratio(M(v), tr)} | {ratio(M(v), dh)} |")
+            print(f"| `{k}` | {fmt(M(v))} | {pratio(v, tr)} | {pratio(v, dh)} |")
         out["startup"] = startup
     if "daemon" in parts:
         print(f"\n### The daemon alone, one open sd-bus connection from C (p50/p99 per call, median of rounds)\n")
         print("| call | p50 | p99 | vs Peer.Ping (p50) |")
         print("|------|----:|----:|----:|")
-        pp = M(dside["ping_p50"])
+        pp = M(dside["ping_p50"])  # same connection, alternating with SendInput
         if dside["create_p50"]:
             print(f"| CreateSession (`sleep 100000`, {n} per round, fresh daemon; min {fmt(min(dside['create_min']))}) | "
                   f"{fmt(M(dside['create_p50']))} | {fmt(M(dside['create_p99']))} | {ratio(M(dside['create_p50']), pp)} |")
