@@ -1,14 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Where the time of one CreateSession (in the daemon) and of one `oly send ID x` (end to end) goes.
-# Needs root, perf (linux-perf) with uprobes and tracefs, strace; see bench/README.md "Profile".
+# Needs root, perf (linux-perf) with uprobes and tracefs; see bench/README.md "Profile".
 #   1. CreateSession per call (bench/create-client.c, N calls on a fresh daemon), with and without
 #      the entry probes, alternating, 3 rounds: the probes' own cost per hit.
 #   2. A timeline of one CreateSession: uprobes on the entries of the daemon's and the libraries'
 #      functions along the way (entry probes only: a return probe costs ~80 µs on this VM), median
 #      time from one to the next over N calls (bench/uprobe_spans.py).
 #   3. perf record -a -g (cpu-clock) over N creates: the daemon's kernel time by system call.
-#   4. strace -c: the daemon's system calls of N creates, per create.
+#   4. perf trace -p DAEMON over N creates: the phases of one create, told apart by the system calls
+#      that open them (bench/trace_phases.py), median wall time and system calls per phase.
 #   5. `oly send ID x` x N: uprobes in the CLI (main, connect, the call) and the daemon (SendInput),
 #      from exec to exit.
 # Usage: bench/profile-cli.sh [--build DIR | DIR] [N (default 200)]
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
         shift
 done
 b=$(cd "$b" && pwd) || exit 2
-for t in perf strace cc; do command -v $t >/dev/null || { echo "profile-cli.sh: $t is missing" >&2; exit 1; }; done
+for t in perf cc; do command -v $t >/dev/null || { echo "profile-cli.sh: $t is missing" >&2; exit 1; }; done
 [ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 
 w=$(mktemp -d /tmp/ob-prof-XXXXXX)
@@ -97,7 +98,7 @@ for r in 1 2 3; do
         echo "  without: p50 $("$w/create-client" "$n" | p50) µs"
         stop_daemon
         start_daemon
-        perf record -q -o "$w/p1.data" -e 'obprof:*' -p "$dpid" >/dev/null 2>&1 &
+        perf record -q -i -o "$w/p1.data" -e 'obprof:*' -p "$dpid" >/dev/null 2>&1 &
         perfpid=$!
         sleep 1
         echo "  with:    p50 $("$w/create-client" "$n" | p50) µs"
@@ -124,16 +125,21 @@ perf report -i "$w/p3.data" --children --comm oly-daemon --stdio --sort sym -g n
 stop_daemon
 
 echo
-echo "## 4. strace -c over $n creates (the daemon alone; its vfork child adds, before exec: 62 rt_sigaction,"
-echo "##    setsid, chdir, close, openat (the terminal), 2 dup2, close_range, rt_sigprocmask): calls per create"
+echo "## 4. perf trace -p DAEMON over $n creates: the phases of one create by the system calls that open them"
 start_daemon
-strace -c -o "$w/strace.txt" -p "$dpid" 2>/dev/null &
-sp=$!
-sleep 1
+"$w/create-client" 5 >/dev/null
+perf trace --no-inherit -p "$dpid" -o "$w/trace.txt" >/dev/null 2>&1 &
+perfpid=$!
+sleep 2
 "$w/create-client" "$n" >/dev/null
-sleep 0.3
-kill -INT $sp; wait $sp 2>/dev/null
-awk -v n="$n" 'NR > 2 && $NF != "total" && $4 ~ /^[0-9]+$/ { c = $4; printf "  %-18s %6.1f per create\n", $NF, c / n }' "$w/strace.txt" | sort -k2 -nr | head -25
+sleep 0.5
+kill -INT $perfpid; wait $perfpid 2>/dev/null; perfpid=""
+"$py" "$here/trace_phases.py" "$w/trace.txt" | sed 's/^/  /'
+# The vfork wait alone, untraced: only clone3's entry and exit, recorded system-wide (no inheritance).
+perf record -q -a -o "$w/p4.data" -e syscalls:sys_enter_clone3 -e syscalls:sys_exit_clone3 -- "$w/create-client" "$n" >/dev/null 2>&1
+perf script -i "$w/p4.data" -F tid,time,event 2>/dev/null |
+        awk -v d="$dpid" '$1 == d && /sys_enter_clone3/ {s = $2 + 0} $1 == d && /sys_exit_clone3/ && s {print ($2 - s) * 1e6; s = 0}' |
+        sort -n | awk '{a[NR] = $1} END {if (NR) printf "  clone3 in the daemon (the vfork wait), %d more creates, no other tracing: min %.0f, p50 %.0f, p90 %.0f µs\n", NR, a[1], a[int(NR / 2)], a[int(NR * 0.9)]}'
 stop_daemon
 
 echo
