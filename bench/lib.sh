@@ -5,7 +5,8 @@
 
 py=/usr/bin/python3   # Debian's python (the first python3 on PATH may be another build)
 
-# bench_init NAME HELP_LAST_LINE KNOWN... -- "$@": parses --quick, --out DIR, -h and benchmark names
+# bench_init NAME HELP_LAST_LINE KNOWN... -- "$@": parses --quick, --out DIR, --build DIR (or a bare
+# build folder: exported as OLY_BUILD_DIR, which the Python benchmarks read), -h and benchmark names
 # (KNOWN; none given: all of them) into $quick, $out, $which, and makes the output folder.
 bench_init() {
         bench_name=$1 help_last=$2
@@ -21,8 +22,14 @@ bench_init() {
                 case "$1" in
                 --quick) quick=1 ;;
                 --out) out=$2; shift ;;
+                --build) OLY_BUILD_DIR=$(cd "$2" && pwd) || exit 2; export OLY_BUILD_DIR; shift ;;
                 -h|--help) sed -n "3,${help_last}p" "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
                 *)
+                        if [ -x "$1/src/cli/oly" ]; then   # a build folder given as it is
+                                OLY_BUILD_DIR=$(cd "$1" && pwd); export OLY_BUILD_DIR
+                                shift
+                                continue
+                        fi
                         if [[ " ${known[*]} " != *" $1 "* ]]; then
                                 echo "$bench_name: unknown argument '$1'" >&2
                                 exit 2
@@ -60,7 +67,8 @@ bench_warn_missing() {
 }
 
 bench_header() {
-        echo "$1 — $(date -u +%Y-%m-%dT%H:%M:%SZ) — $(git -C "$here/.." rev-parse --short HEAD 2>/dev/null || echo '?') — load: $(cut -d' ' -f1-3 /proc/loadavg)"
+        local b=${OLY_BUILD_DIR:-$here/../build}
+        echo "$1 — $(date -u +%Y-%m-%dT%H:%M:%SZ) — $(git -C "$b" rev-parse --short HEAD 2>/dev/null || echo '?') ($b) — load: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # bench_run LABEL SECONDS CMD...: SIGTERM on timeout (the benchmark cleans up what it started).
