@@ -47,6 +47,7 @@ class Oly:
         self.env.update(OLY_STATE_DIR=str(state), OLY_RUNTIME_DIR=str(runtime), OLY_DAEMON=str(OLY_DAEMON),
                         OLY_HTTP=str(OLY_HTTP), OLY_WEB_DIR=str(WEB_DIR))
         self.daemon_pid = None
+        self.keeper_pid = None
         self.http_port = None
         self.http_url = None
         self.password = None
@@ -92,7 +93,7 @@ class Oly:
     def daemon_start(self, *extra):
         p = self.run("daemon", "start", "--detach", "--no-http", *extra)
         assert p.returncode == 0, f"daemon start failed: {p.stdout}{p.stderr}"
-        self.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        self.note_pids(p.stdout)
         return p
 
     def http_start(self, password=WEB_PASSWORD, no_auth=False, port=None, extra=()):
@@ -109,7 +110,7 @@ class Oly:
             args += ["--password-file", str(pwfile)]
         p = self.run(*args)
         assert p.returncode == 0, f"daemon start failed: {p.stdout}{p.stderr}"
-        self.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        self.note_pids(p.stdout)
         self.password = password
         self.http_url = f"http://127.0.0.1:{self.http_port}"
 
@@ -122,11 +123,20 @@ class Oly:
         wait_until(healthy, 15, what="oly-http to answer /api/health")
         return p
 
+    def note_pids(self, out):
+        """The daemon's pid and its keeper's from what 'oly daemon start --detach' printed."""
+        self.daemon_pid = int(out.split("pid ")[1].split(")")[0])
+        m = re.search(r"oly-keeper \(pid (\d+)\)", out)
+        self.keeper_pid = int(m.group(1)) if m else None
+
     def daemon_stop(self, grace=1):
         p = self.run("daemon", "stop", "--grace", str(grace), timeout=grace + 40)
         if self.daemon_pid:
             wait_until(lambda: not pid_alive(self.daemon_pid), 10, what="daemon to exit")
             self.daemon_pid = None
+        if self.keeper_pid:
+            wait_until(lambda: not pid_alive(self.keeper_pid), 10, what="oly-keeper to exit")
+            self.keeper_pid = None
         return p
 
     def busctl(self, *args, timeout=10):
@@ -134,11 +144,14 @@ class Oly:
                               text=True, timeout=timeout)
 
     def cleanup(self):
-        if self.daemon_pid and pid_alive(self.daemon_pid):
+        if (self.daemon_pid and pid_alive(self.daemon_pid)) or (self.keeper_pid and pid_alive(self.keeper_pid)):
             try:
                 self.daemon_stop(grace=0)
             except Exception:
                 pass
+            # The keeper first: it would start a killed daemon again.
+            if self.keeper_pid and pid_alive(self.keeper_pid):
+                os.kill(self.keeper_pid, signal.SIGKILL)
             if self.daemon_pid and pid_alive(self.daemon_pid):
                 os.kill(self.daemon_pid, signal.SIGKILL)
 
@@ -237,7 +250,7 @@ def daemon_start_fails(o, config):
     before = (o.state / "config.json").read_text()
     p = o.run("daemon", "start", "--detach", "--no-http")
     if p.returncode == 0:
-        o.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        o.note_pids(p.stdout)
     assert p.returncode == 1, f"the daemon started with {config!r}"
     assert (o.state / "config.json").read_text() == before, "config.json was rewritten"
     assert o.run("ls").returncode == 1, "a daemon serves after all"

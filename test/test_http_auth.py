@@ -292,7 +292,7 @@ def test_start_without_a_password_and_without_a_terminal_fails(oly_env):
     port = free_port()
     p = run_without_tty(oly_env, "daemon", "start", "--detach", "--port", port)
     if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        oly_env.note_pids(p.stdout)
     assert p.returncode == 1, p
     assert len(p.stderr.strip().splitlines()) == 1, p.stderr
     assert "--password-file" in p.stderr
@@ -329,7 +329,7 @@ def test_no_auth_without_a_terminal_needs_the_acknowledgement(oly_env):
     port = free_port()
     p = run_without_tty(oly_env, "daemon", "start", "--detach", "--no-auth", "--port", port)
     if p.returncode == 0:
-        oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+        oly_env.note_pids(p.stdout)
     assert p.returncode == 1, p
     assert "--i-understand-no-auth-risk" in p.stderr
     not_started(oly_env, port)
@@ -345,7 +345,7 @@ def test_port_in_use_is_reported(oly_env, tmp_path):
         port = busy.getsockname()[1]
         p = run_without_tty(oly_env, "daemon", "start", "--detach", "--port", port, "--password-file", pwfile)
         if p.returncode == 0:
-            oly_env.daemon_pid = int(p.stdout.split("pid ")[1].split(")")[0])
+            oly_env.note_pids(p.stdout)
         assert p.returncode == 1, p
         assert str(port) in p.stderr
         assert len(p.stderr.strip().splitlines()) == 1, p.stderr

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "oly-def.h"
+#include "time-util.h"
 
 #define ESCAPE_CHAR 0x1d /* Ctrl-] */
 
@@ -229,6 +230,59 @@ static void attach_restore(Attach *a) {
                 (void) write_all(STDOUT_FILENO, reset_modes, sizeof reset_modes - 1);
 }
 
+/* How long 'oly attach' waits for a restarted daemon (kept sessions are adopted within a second). */
+#define ATTACH_REATTACH_USEC (30 * USEC_PER_SEC)
+
+/* The stream ended without an exit frame: the daemon went away (a crash or a restart; oly-keeper or the
+ * service manager keeps the sessions). Connects again and opens a new stream on the same session; its
+ * snapshot redraws the screen. 1 when attached again, 0 when not (the reason is in a->notice). */
+static int attach_reconnect(Attach *a, CliTarget *t, const char *id) {
+        usec_t deadline = now_usec(CLOCK_MONOTONIC) + ATTACH_REATTACH_USEC;
+        const char *msg = "\r\noly: lost the daemon; reattaching to the session when it is back...\r\n";
+
+        (void) write_all(STDERR_FILENO, msg, strlen(msg));
+        while (now_usec(CLOCK_MONOTONIC) < deadline) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                int fd, r;
+
+                t->bus = sd_bus_flush_close_unref(t->bus);
+                if (cli_connect_quiet(&t->bus) < 0) {
+                        (void) usleep(100 * 1000);
+                        continue;
+                }
+                r = cli_target_call(t, "OpenTerminal", 5 * USEC_PER_SEC, &error, &reply, "st", id, (uint64_t) 0);
+                if (r < 0) {
+                        bool gone = sd_bus_error_has_name(&error, OLY_ERROR_NOT_RUNNING) ||
+                                    sd_bus_error_has_name(&error, OLY_ERROR_NO_SUCH_SESSION);
+                        if (gone)
+                                snprintf(a->notice, sizeof a->notice, "session %s ended while the daemon was away; "
+                                         "see 'oly ls -a' and 'oly logs %s'", id, id);
+                        sd_bus_error_free(&error);
+                        if (gone)
+                                return 0;
+                        (void) usleep(100 * 1000);
+                        continue;
+                }
+                if (sd_bus_message_read(reply, "h", &fd) < 0 || (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+                        return 0;
+                safe_close(a->fd);
+                a->fd = fd;
+                (void) fcntl(a->fd, F_SETFL, O_NONBLOCK);
+                a->rd->start = a->rd->end = 0;
+                a->out.len = 0;
+                a->lost = false;
+                if (a->tty_in || a->tty_out)
+                        queue_resize(&a->out);
+                msg = "oly: reattached.\r\n";
+                (void) write_all(STDERR_FILENO, msg, strlen(msg));
+                return 1;
+        }
+        snprintf(a->notice, sizeof a->notice, "the daemon did not come back within %llus",
+                 (unsigned long long) (ATTACH_REATTACH_USEC / USEC_PER_SEC));
+        return 0;
+}
+
 /* One line saying how the attachment ended; returns the exit code. */
 static int attach_report(const Attach *a, const char *id) {
         fputc('\n', stderr);
@@ -310,7 +364,12 @@ int attach_session(CliTarget *t, const char *id, bool from_start) {
                 queue_resize(&a.out);
         (void) fcntl(a.fd, F_SETFL, O_NONBLOCK);
 
-        attach_loop(&a, sfd);
+        for (;;) {
+                attach_loop(&a, sfd);
+                /* A protocol mismatch is no lost daemon: only a stream that just ended is retried. */
+                if (!a.lost || *a.notice || attach_reconnect(&a, t, id) <= 0)
+                        break;
+        }
         attach_restore(&a);
         sigprocmask(SIG_SETMASK, &old, NULL);
         return attach_report(&a, id);

@@ -3,12 +3,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <systemd/sd-daemon.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 
 #include "keeper-link.h"
 #include "keeper-protocol.h"
@@ -63,7 +63,8 @@ static void keeper_link_free(ManagerFace *f) {
 /* An end the keeper reaped: a session leader an earlier daemon spawned. */
 static void keeper_link_exited(KeeperLink *k, const KeeperMessage *msg) {
         Session *s = manager_find_session(k->manager, msg->id);
-        siginfo_t si = { .si_code = msg->how, .si_status = msg->what, .si_pid = (pid_t) msg->pid };
+        siginfo_t si = { .si_code = msg->how,
+                         .si_status = msg->what }; /* not .si_pid: another union member */
 
         if (!s || !s->active || s->child_exited || s->rec.pid != msg->pid)
                 return;
@@ -108,7 +109,8 @@ static int keeper_read_state(KeeperLink *k, ManagerAdoptable **ret_list, size_t 
 
                 r = keeper_recv(k->sock, &msg, &fd);
                 if (r == -EAGAIN) {
-                        r = poll(&(struct pollfd) { .fd = k->sock, .events = POLLIN }, 1, KEEPER_STATE_TIMEOUT_MSEC);
+                        r = poll(&(struct pollfd){ .fd = k->sock, .events = POLLIN }, 1,
+                                 KEEPER_STATE_TIMEOUT_MSEC);
                         if (r == 0)
                                 r = -ETIMEDOUT;
                         if (r < 0)
@@ -130,14 +132,15 @@ static int keeper_read_state(KeeperLink *k, ManagerAdoptable **ret_list, size_t 
                         break;
                 }
                 if (msg.type == KEEPER_HELD) {
-                        ManagerAdoptable *nl = n < OLY_KEEPER_HOLD_MAX ? reallocarray(list, n + 1, sizeof *nl) : NULL;
+                        ManagerAdoptable *nl =
+                                n < OLY_KEEPER_HOLD_MAX ? reallocarray(list, n + 1, sizeof *nl) : NULL;
                         if (!nl) {
                                 safe_close(fd);
                                 r = -ENOMEM;
                                 break;
                         }
                         list = nl;
-                        list[n] = (ManagerAdoptable) { .pid = (pid_t) msg.pid, .fd = fd };
+                        list[n] = (ManagerAdoptable){ .pid = (pid_t) msg.pid, .fd = fd };
                         memcpy(list[n].id, msg.id, sizeof list[n].id);
                         n++;
                 } else if (msg.type == KEEPER_EXITED) {
@@ -172,7 +175,8 @@ int keeper_link_new(Manager *m, ManagerAdoptable **ret_list, size_t *ret_n) {
         *ret_n = 0;
         if (!e)
                 return 0;
-        if (parse_uint_range(e, 3, INT_MAX, &v) < 0 || sd_is_socket(fd = (int) v, AF_UNIX, SOCK_SEQPACKET, 0) <= 0) {
+        if (parse_uint_range(e, 3, INT_MAX, &v) < 0 ||
+            sd_is_socket(fd = (int) v, AF_UNIX, SOCK_SEQPACKET, 0) <= 0) {
                 (void) unsetenv(OLY_KEEPER_FD_ENV);
                 return log_error_errno(-EBADF, "$%s does not name oly-keeper's socket.", OLY_KEEPER_FD_ENV);
         }
@@ -187,14 +191,17 @@ int keeper_link_new(Manager *m, ManagerAdoptable **ret_list, size_t *ret_n) {
         }
         k->manager = m;
         k->sock = fd;
-        k->face = (ManagerFace) { .session_event = keeper_link_session_event, .free = keeper_link_free, .userdata = k };
+        k->face = (ManagerFace){ .session_event = keeper_link_session_event,
+                                 .free = keeper_link_free,
+                                 .userdata = k };
         manager_add_face(m, &k->face);
         m->keeper = k;
 
         r = keeper_read_state(k, ret_list, ret_n);
         if (r < 0) {
-                log_error_errno(r, "Failed to learn from oly-keeper what it holds (%m); sessions will not survive "
-                                   "this daemon.");
+                log_error_errno(
+                        r, "Failed to learn from oly-keeper what it holds (%m); sessions will not survive "
+                           "this daemon.");
                 keeper_link_disconnect(k);
                 m->keeper = NULL;
                 return 0;

@@ -508,7 +508,7 @@ int manager_adopt_sessions(Manager *m, ManagerAdoptable *list, size_t n) {
                 if (a && session_adopt(&m->host, rec, TAKE_FD(a->fd), &s) >= 0) {
                         adopted++;
                         if (a->exited) {
-                                siginfo_t si = { .si_code = a->how, .si_status = a->what, .si_pid = a->pid };
+                                siginfo_t si = { .si_code = a->how, .si_status = a->what };
                                 s->exit_time = a->time;
                                 session_on_child_exit(s, &si);
                         }

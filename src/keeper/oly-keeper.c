@@ -57,14 +57,14 @@ typedef struct Keeper {
         usec_t started_at;
         unsigned fast_failures;
         bool ready_once; /* a daemon has served: its deaths are crashes to recover from */
-        bool stopping;   /* told to stop: the daemon's exit ends us */
+        bool stopping; /* told to stop: the daemon's exit ends us */
 
         Held *held;
         unsigned n_held;
 } Keeper;
 
 static Held *keeper_find(Keeper *k, const char *id) {
-        LIST_FOREACH(held, h, k->held)
+        LIST_FOREACH (held, h, k->held)
                 if (streq(h->id, id))
                         return h;
         return NULL;
@@ -97,23 +97,28 @@ static int keeper_send_exited(Keeper *k, const Held *h) {
 
 /* What a new daemon learns first: every master we hold and every end we saw. */
 static int keeper_send_state(Keeper *k) {
-        KeeperMessage m = { .type = KEEPER_HELLO, .version = OLY_KEEPER_PROTOCOL_VERSION, .pid = (uint32_t) getpid() };
+        KeeperMessage m = { .type = KEEPER_HELLO,
+                            .version = OLY_KEEPER_PROTOCOL_VERSION,
+                            .pid = (uint32_t) getpid() };
         int r;
 
         r = keeper_send(k->sock, &m, -EBADF);
-        LIST_FOREACH(held, h, k->held) {
+        LIST_FOREACH (held, h, k->held) {
                 if (r < 0)
                         break;
-                m = (KeeperMessage) { .type = KEEPER_HELD, .version = OLY_KEEPER_PROTOCOL_VERSION,
-                                      .pid = (uint32_t) h->pid };
+                m = (KeeperMessage){ .type = KEEPER_HELD,
+                                     .version = OLY_KEEPER_PROTOCOL_VERSION,
+                                     .pid = (uint32_t) h->pid };
                 memcpy(m.id, h->id, sizeof m.id);
                 r = keeper_send(k->sock, &m, h->fd);
                 if (r >= 0 && h->exited)
                         r = keeper_send_exited(k, h);
         }
         if (r >= 0)
-                r = keeper_send(k->sock, &(KeeperMessage) { .type = KEEPER_END, .version = OLY_KEEPER_PROTOCOL_VERSION },
-                                -EBADF);
+                r = keeper_send(
+                        k->sock,
+                        &(KeeperMessage){ .type = KEEPER_END, .version = OLY_KEEPER_PROTOCOL_VERSION },
+                        -EBADF);
         return r;
 }
 
@@ -126,7 +131,8 @@ static void keeper_handle(Keeper *k, const KeeperMessage *m, int fd) {
                 if (!h) {
                         if (k->n_held >= OLY_KEEPER_HOLD_MAX) {
                                 log_warning("Holding %u sessions already; session %s is not kept across a "
-                                            "daemon restart.", k->n_held, m->id);
+                                            "daemon restart.",
+                                            k->n_held, m->id);
                                 safe_close(fd);
                                 return;
                         }
@@ -255,13 +261,14 @@ static int keeper_start_daemon(Keeper *k) {
         k->sock = sp[0];
         k->started_at = now_usec(CLOCK_MONOTONIC);
         (void) setsockopt(k->sock, SOL_SOCKET, SO_SNDTIMEO,
-                          &(struct timeval) { .tv_sec = KEEPER_SEND_TIMEOUT_SEC }, sizeof(struct timeval));
+                          &(struct timeval){ .tv_sec = KEEPER_SEND_TIMEOUT_SEC }, sizeof(struct timeval));
         /* A new web password goes to the first daemon only: it stores it. */
         for (size_t i = 0; i < k->n_listen; i++)
                 if (streq(k->listen_names[i], OLY_LISTEN_FDNAME_PASSWORD)) {
                         safe_close(k->listen_fds[i]);
                         free(k->listen_names[i]);
-                        memmove(k->listen_fds + i, k->listen_fds + i + 1, (k->n_listen - i - 1) * sizeof(int));
+                        memmove(k->listen_fds + i, k->listen_fds + i + 1,
+                                (k->n_listen - i - 1) * sizeof(int));
                         memmove(k->listen_names + i, k->listen_names + i + 1,
                                 (k->n_listen - i - 1) * sizeof(char *));
                         k->n_listen--;
@@ -269,7 +276,8 @@ static int keeper_start_daemon(Keeper *k) {
                 }
         r = keeper_send_state(k);
         if (r < 0)
-                log_warning_errno(r, "Failed to hand the held sessions to the daemon (pid %d): %m", (int) pid);
+                log_warning_errno(r, "Failed to hand the held sessions to the daemon (pid %d): %m",
+                                  (int) pid);
         r = sd_event_add_io(k->event, &k->sock_source, k->sock, EPOLLIN, on_daemon_message, k);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the daemon's socket: %m");
@@ -298,20 +306,24 @@ static void keeper_daemon_exited(Keeper *k, const siginfo_t *si) {
                 return;
         }
         if (si->si_code == CLD_EXITED && si->si_status == OLY_EXIT_RESTART)
-                log_info("The daemon asked to be restarted; starting it again (%u session(s) held).", k->n_held);
+                log_info("The daemon asked to be restarted; starting it again (%u session(s) held).",
+                         k->n_held);
         else if (!k->ready_once) {
                 /* It never served: a configuration or start-up error, which a new start repeats. */
                 (void) sd_event_exit(k->event, code);
                 return;
         } else {
                 if (si->si_code == CLD_EXITED)
-                        log_warning("The daemon exited with code %d; starting it again (%u session(s) held).",
-                                    si->si_status, k->n_held);
+                        log_warning(
+                                "The daemon exited with code %d; starting it again (%u session(s) held).",
+                                si->si_status, k->n_held);
                 else
-                        log_warning("The daemon was killed by signal %s; starting it again (%u session(s) held).",
-                                    strsignal(si->si_status), k->n_held);
+                        log_warning(
+                                "The daemon was killed by signal %s; starting it again (%u session(s) held).",
+                                strsignal(si->si_status), k->n_held);
                 if (now_usec(CLOCK_MONOTONIC) - k->started_at < KEEPER_FAST_FAILURE_USEC) {
-                        delay = MIN(KEEPER_BACKOFF_MIN_USEC << MIN(k->fast_failures, 10U), KEEPER_BACKOFF_MAX_USEC);
+                        delay = MIN(KEEPER_BACKOFF_MIN_USEC << MIN(k->fast_failures, 10U),
+                                    KEEPER_BACKOFF_MAX_USEC);
                         k->fast_failures++;
                 } else
                         k->fast_failures = 0;
@@ -321,7 +333,8 @@ static void keeper_daemon_exited(Keeper *k, const siginfo_t *si) {
                         (void) sd_event_exit(k->event, EXIT_FAILURE);
                 return;
         }
-        if (sd_event_add_time_relative(k->event, &k->restart_timer, CLOCK_MONOTONIC, delay, 0, on_restart_timer, k) < 0)
+        if (sd_event_add_time_relative(k->event, &k->restart_timer, CLOCK_MONOTONIC, delay, 0,
+                                       on_restart_timer, k) < 0)
                 (void) sd_event_exit(k->event, EXIT_FAILURE);
 }
 
@@ -337,7 +350,7 @@ static int on_sigchld(sd_event_source *src, const struct signalfd_siginfo *ssi, 
                         keeper_daemon_exited(k, &si);
                         continue;
                 }
-                LIST_FOREACH(held, h, k->held)
+                LIST_FOREACH (held, h, k->held)
                         if (h->pid == si.si_pid && !h->exited) {
                                 h->exited = true;
                                 h->how = si.si_code;

@@ -70,7 +70,9 @@ int keeper_recv(int sock, KeeperMessage *ret, int *ret_fd) {
         } control;
         KeeperMessage m;
         struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+        struct msghdr mh = { .msg_iov = &iov,
+                             .msg_iovlen = 1,
+                             .msg_control = &control,
                              .msg_controllen = sizeof control.buf };
         int fd = -EBADF;
         bool bad = false;

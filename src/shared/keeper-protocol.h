@@ -18,14 +18,16 @@
 #define OLY_KEEPER_HOLD_MAX 65536
 
 typedef enum KeeperMessageType {
-        /* keeper → daemon, at each daemon start: HELLO, then HELD per master and EXITED per record, then END */
+        /* keeper → daemon, at each daemon start: HELLO, then HELD per master and EXITED per record, then END
+         */
         KEEPER_HELLO = 1, /* pid: the keeper's */
-        KEEPER_HELD = 2,  /* id, pid; a master fd */
+        KEEPER_HELD = 2, /* id, pid; a master fd */
         KEEPER_EXITED = 3, /* id, pid, how, what, time: a held session's leader ended (also while we run) */
         KEEPER_END = 4,
         /* daemon → keeper */
         KEEPER_HOLD = 16, /* id, pid; a master fd: keep it (replaces one held for the same id) */
-        KEEPER_DROP = 17, /* id: the session has ended and is recorded; close its master, forget its record */
+        KEEPER_DROP =
+                17, /* id: the session has ended and is recorded; close its master, forget its record */
         KEEPER_READY = 18, /* the daemon serves: later exits of it are crashes to recover from */
         _KEEPER_MESSAGE_MAX,
 } KeeperMessageType;
@@ -35,7 +37,7 @@ typedef struct KeeperMessage {
         uint32_t version;
         char id[OLY_ID_STRLEN]; /* NUL-terminated session id, or empty */
         uint32_t pid;
-        int32_t how;  /* KEEPER_EXITED: waitid's si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) */
+        int32_t how; /* KEEPER_EXITED: waitid's si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED) */
         int32_t what; /* KEEPER_EXITED: si_status */
         uint64_t time; /* KEEPER_EXITED: CLOCK_REALTIME µs of the exit */
 } KeeperMessage;
