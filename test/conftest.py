@@ -129,6 +129,17 @@ class Oly:
         m = re.search(r"oly-keeper \(pid (\d+)\)", out)
         self.keeper_pid = int(m.group(1)) if m else None
 
+    def kill_all(self):
+        """SIGKILL for oly-keeper and the daemon: everything that could keep the sessions is gone (a daemon
+        killed alone is started again by its keeper, with its sessions)."""
+        for pid in (self.keeper_pid, self.daemon_pid):
+            if pid and pid_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        for pid in (self.keeper_pid, self.daemon_pid):
+            if pid:
+                wait_until(lambda: not pid_alive(pid), what=f"pid {pid} to die")
+        self.daemon_pid = self.keeper_pid = None
+
     def daemon_stop(self, grace=1):
         p = self.run("daemon", "stop", "--grace", str(grace), timeout=grace + 40)
         if self.daemon_pid:
