@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "argon2-phc.h"
 #include "bus-server.h"
 #include "log.h"
 #include "manager.h"
@@ -56,14 +57,27 @@ static int emit_password_set(sd_bus *bus, void *userdata) {
 static int method_set_password_hash(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *hash;
+        size_t n;
         int r;
 
         r = sd_bus_message_read(msg, "s", &hash);
         if (r < 0)
                 return r;
-        if (!startswith(hash, "$argon2id$") || strlen(hash) >= OLY_WEB_PASSWORD_HASH_MAX)
+        /* oly-http verifies what is stored here: one it cannot use would make every login fail. */
+        n = strlen(hash);
+        r = n < OLY_WEB_PASSWORD_HASH_MAX ? argon2_phc_parse(hash, n, NULL) : -EINVAL;
+        if (r == -ERANGE)
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
+                                         "The Argon2id hash's parameters are out of bounds: m at most %u KiB "
+                                         "(and 8 per lane), t at most %u, p at most %u, salt %u to %u bytes, "
+                                         "hash %u to %u bytes.",
+                                         ARGON2_PHC_M_MAX_KIB, ARGON2_PHC_T_MAX, ARGON2_PHC_P_MAX,
+                                         ARGON2_PHC_SALT_MIN, ARGON2_PHC_SALT_MAX, ARGON2_PHC_HASH_MIN,
+                                         ARGON2_PHC_HASH_MAX);
+        if (r < 0)
                 return sd_bus_error_set(error, OLY_ERROR_INVALID_ARGUMENT,
-                                        "The password hash must be an Argon2id PHC string ($argon2id$...).");
+                                        "The password hash must be an Argon2id PHC string "
+                                        "($argon2id$v=19$m=M,t=T,p=P$salt$hash, unpadded base64).");
         r = db_web_set_password(m->db, hash, now_usec(CLOCK_REALTIME));
         if (r < 0)
                 return web_error(error, r, "Failed to store the web password");
