@@ -654,7 +654,9 @@ int ws_server_new(sd_event *e, WsServer **ret) {
                 .port = CONTEXT_PORT_NO_LISTEN,
                 .protocols = ws_protocols,
                 .options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-                           LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME,
+                           LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME |
+                           /* RFC 6455 §8.1: a text frame that is not UTF-8 closes with 1007. */
+                           LWS_SERVER_OPTION_VALIDATE_UTF8,
                 .foreign_loops = foreign_loops,
                 .gid = -1,
                 .uid = -1,
