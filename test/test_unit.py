@@ -34,7 +34,9 @@ def test_unit_tests_were_found():
 
 # The fuzz targets, built as plain programs, run their seed corpus (src/fuzz/corpus/<prefix>*).
 FUZZ_TARGETS = {"fuzz-keyspec": "keyspec-", "fuzz-frames": "frames-", "fuzz-config": "config-",
-                "fuzz-argv-split": "argv-", "fuzz-duration": "duration-", "fuzz-link": "link-"}
+                "fuzz-argv-split": "argv-", "fuzz-duration": "duration-", "fuzz-http-head": "http-head-",
+                "fuzz-http-body": "http-body-", "fuzz-sse-id": "sse-id-", "fuzz-argon2-phc": "argon2-phc-",
+                "fuzz-ws-scan": "ws-scan-", "fuzz-link": "link-"}
 
 
 @pytest.mark.parametrize("name,prefix", sorted(FUZZ_TARGETS.items()), ids=sorted(FUZZ_TARGETS))

@@ -25,6 +25,9 @@ static inline int cli_parse_exit(int r) {
 }
 
 /* Prints "oly: <message>" and a hint; returns -EINVAL (for parse_argv()). */
+/* Before the verbs parse their options: getopt stays silent, and usage_error(verb, "invalid option.")
+ * names the option it refused. */
+void cli_options_begin(int argc, char *argv[]);
 int usage_error(const char *verb, const char *fmt, ...) _printf_(2, 3);
 /* Prints "oly: <message>", returns EXIT_ERROR. */
 int cli_error(const char *fmt, ...) _printf_(1, 2);

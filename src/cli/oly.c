@@ -39,6 +39,7 @@ int main(int argc, char *argv[]) {
                 printf("oly %s\n", OLY_VERSION);
                 return EXIT_OK;
         }
+        cli_options_begin(argc, argv);
         for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
                 if (streq(argv[1], verbs[i].name))
                         return verbs[i].run(argc - 1, argv + 1);

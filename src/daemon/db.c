@@ -659,7 +659,7 @@ int db_web_login_put(Database *db, const char *client, unsigned failures, usec_t
 
         /* Bounded: forget clients whose lock and counting window are over, then the oldest. */
         r = prepare_once(db, "DELETE FROM web_logins WHERE client IN (SELECT client FROM web_logins "
-                             "WHERE client != ?1 ORDER BY (locked_until > ?2) DESC, first_failure_at DESC "
+                             "WHERE client != ?1 AND client != '" DB_WEB_LOGIN_ALL "' ORDER BY (locked_until > ?2) DESC, first_failure_at DESC "
                              "LIMIT -1 OFFSET ?3)", &trim);
         if (r < 0)
                 return r;

@@ -69,6 +69,9 @@ int db_web_set_password(Database *db, const char *hash, usec_t now);
 int db_web_token_add(Database *db, const char *digest, usec_t now, usec_t expires_at, unsigned max_tokens);
 int db_web_token_check(Database *db, const char *digest, usec_t now, usec_t *ret_expires_at); /* -ENOENT */
 int db_web_token_revoke(Database *db, const char *digest);
+/* The web_logins row that counts the failed logins of all clients together: not a client address, and
+ * never trimmed to make room for one. */
+#define DB_WEB_LOGIN_ALL "*"
 int db_web_login_get(Database *db, const char *client, unsigned *ret_failures, usec_t *ret_first_failure,
                      usec_t *ret_locked_until);
 int db_web_login_put(Database *db, const char *client, unsigned failures, usec_t first_failure, usec_t locked_until,

@@ -2,9 +2,11 @@
 /* org.openrelay.Oly1.Web: what oly-http needs stored (it keeps no state of its own): the password hash,
  * login tokens as digests, per-client lockouts, push subscriptions. Argon2 never runs here: oly-http
  * verifies passwords on a worker thread against the hash it reads. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
+#include "argon2-phc.h"
 #include "bus-server.h"
 #include "log.h"
 #include "manager.h"
@@ -28,14 +30,13 @@ static bool digest_valid(const char *d) {
         return true;
 }
 
+/* What oly-http names a client: its address, or "local" for every peer on this host (any loopback address,
+ * a UNIX socket), "unknown" when it has none. */
 static bool client_valid(const char *c) {
-        size_t n = strlen(c);
-        if (n == 0 || n >= OLY_WEB_CLIENT_MAX)
-                return false;
-        for (const char *p = c; *p; p++)
-                if (!strchr("0123456789abcdefABCDEF.:[]%", *p) && !(*p >= 'g' && *p <= 'z'))
-                        return false;
-        return true;
+        struct in6_addr a;
+
+        return streq(c, "local") || streq(c, "unknown") || inet_pton(AF_INET, c, &a) == 1 ||
+               inet_pton(AF_INET6, c, &a) == 1;
 }
 
 static int method_get_password_hash(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -56,14 +57,27 @@ static int emit_password_set(sd_bus *bus, void *userdata) {
 static int method_set_password_hash(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *hash;
+        size_t n;
         int r;
 
         r = sd_bus_message_read(msg, "s", &hash);
         if (r < 0)
                 return r;
-        if (!startswith(hash, "$argon2id$") || strlen(hash) >= OLY_WEB_PASSWORD_HASH_MAX)
+        /* oly-http verifies what is stored here: one it cannot use would make every login fail. */
+        n = strlen(hash);
+        r = n < OLY_WEB_PASSWORD_HASH_MAX ? argon2_phc_parse(hash, n, NULL) : -EINVAL;
+        if (r == -ERANGE)
+                return sd_bus_error_setf(error, OLY_ERROR_INVALID_ARGUMENT,
+                                         "The Argon2id hash's parameters are out of bounds: m at most %u KiB "
+                                         "(and 8 per lane), t at most %u, p at most %u, salt %u to %u bytes, "
+                                         "hash %u to %u bytes.",
+                                         ARGON2_PHC_M_MAX_KIB, ARGON2_PHC_T_MAX, ARGON2_PHC_P_MAX,
+                                         ARGON2_PHC_SALT_MIN, ARGON2_PHC_SALT_MAX, ARGON2_PHC_HASH_MIN,
+                                         ARGON2_PHC_HASH_MAX);
+        if (r < 0)
                 return sd_bus_error_set(error, OLY_ERROR_INVALID_ARGUMENT,
-                                        "The password hash must be an Argon2id PHC string ($argon2id$...).");
+                                        "The password hash must be an Argon2id PHC string "
+                                        "($argon2id$v=19$m=M,t=T,p=P$salt$hash, unpadded base64).");
         r = db_web_set_password(m->db, hash, now_usec(CLOCK_REALTIME));
         if (r < 0)
                 return web_error(error, r, "Failed to store the web password");
@@ -139,9 +153,9 @@ static int read_client(sd_bus_message *msg, const char **ret, sd_bus_error *erro
         return 0;
 }
 
-/* The lock in force for a client, 0 when none. */
-static int login_state(Manager *m, const char *client, usec_t now, unsigned *ret_failures, usec_t *ret_first,
-                       usec_t *ret_locked_until) {
+/* The lock in force for a client (or for all of them, DB_WEB_LOGIN_ALL), 0 when none. */
+static int login_state(Manager *m, const char *client, unsigned max, usec_t now, unsigned *ret_failures,
+                       usec_t *ret_first, usec_t *ret_locked_until) {
         unsigned failures;
         usec_t first, locked;
         int r;
@@ -152,8 +166,8 @@ static int login_state(Manager *m, const char *client, usec_t now, unsigned *ret
         if (locked <= now)
                 locked = 0;
         /* Failures older than the window, or from before a lock that is over, no longer count. */
-        if (locked == 0 && (failures >= OLY_WEB_LOGIN_FAILURES_MAX ||
-                            (first > 0 && now - first > (usec_t) OLY_WEB_LOCKOUT_SEC * USEC_PER_SEC))) {
+        if (locked == 0 &&
+            (failures >= max || (first > 0 && now - first > (usec_t) OLY_WEB_LOCKOUT_SEC * USEC_PER_SEC))) {
                 failures = 0;
                 first = 0;
         }
@@ -163,17 +177,66 @@ static int login_state(Manager *m, const char *client, usec_t now, unsigned *ret
         return 0;
 }
 
+/* Counts one failure against client (or all clients) unless it is locked already: max failures within the
+ * window lock it for as long. */
+static int login_count_failure(Manager *m, const char *client, unsigned max, usec_t now, unsigned *ret_failures,
+                               usec_t *ret_locked_until) {
+        unsigned failures;
+        usec_t first, locked;
+        int r;
+
+        r = login_state(m, client, max, now, &failures, &first, &locked);
+        if (r < 0)
+                return r;
+        if (locked == 0) {
+                if (failures == 0)
+                        first = now;
+                failures++;
+                if (failures >= max) {
+                        locked = now + (usec_t) OLY_WEB_LOCKOUT_SEC * USEC_PER_SEC;
+                        if (streq(client, DB_WEB_LOGIN_ALL))
+                                log_warning("%u failed web logins from all clients within %u minutes: every "
+                                            "web login is refused for %u minutes.",
+                                            failures, OLY_WEB_LOCKOUT_SEC / 60, OLY_WEB_LOCKOUT_SEC / 60);
+                        else
+                                log_warning("%u failed web logins from %s: locked out for %u minutes.", failures,
+                                            client, OLY_WEB_LOCKOUT_SEC / 60);
+                }
+                r = db_web_login_put(m->db, client, failures, first, locked, OLY_WEB_LOGIN_CLIENTS_MAX, now);
+                if (r < 0)
+                        return r;
+        }
+        *ret_failures = failures;
+        *ret_locked_until = locked;
+        return 0;
+}
+
+/* The later of the client's own lock and the one on all clients. */
+static int login_lockout(Manager *m, const char *client, usec_t now, usec_t *ret) {
+        unsigned failures;
+        usec_t first, mine, all;
+        int r;
+
+        r = login_state(m, client, OLY_WEB_LOGIN_FAILURES_MAX, now, &failures, &first, &mine);
+        if (r >= 0)
+                r = login_state(m, DB_WEB_LOGIN_ALL, OLY_WEB_LOGIN_FAILURES_ALL_MAX, now, &failures, &first,
+                                &all);
+        if (r < 0)
+                return r;
+        *ret = MAX(mine, all);
+        return 0;
+}
+
 static int method_get_login_lockout(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *client;
-        unsigned failures;
-        usec_t first, locked;
+        usec_t locked;
         int r;
 
         r = read_client(msg, &client, error);
         if (r != 0)
                 return r;
-        r = login_state(m, client, now_usec(CLOCK_REALTIME), &failures, &first, &locked);
+        r = login_lockout(m, client, now_usec(CLOCK_REALTIME), &locked);
         if (r < 0)
                 return web_error(error, r, "Failed to read the login lockout");
         return sd_bus_reply_method_return(msg, "t", locked);
@@ -182,30 +245,20 @@ static int method_get_login_lockout(sd_bus_message *msg, void *userdata, sd_bus_
 static int method_record_login_failure(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         const char *client;
-        unsigned failures;
-        usec_t first, locked, now = now_usec(CLOCK_REALTIME);
+        unsigned failures, all_failures;
+        usec_t locked, all_locked, now = now_usec(CLOCK_REALTIME);
         int r;
 
         r = read_client(msg, &client, error);
         if (r != 0)
                 return r;
-        r = login_state(m, client, now, &failures, &first, &locked);
+        r = login_count_failure(m, client, OLY_WEB_LOGIN_FAILURES_MAX, now, &failures, &locked);
+        if (r >= 0)
+                r = login_count_failure(m, DB_WEB_LOGIN_ALL, OLY_WEB_LOGIN_FAILURES_ALL_MAX, now, &all_failures,
+                                        &all_locked);
         if (r < 0)
-                return web_error(error, r, "Failed to read the login lockout");
-        if (locked == 0) {
-                if (failures == 0)
-                        first = now;
-                failures++;
-                if (failures >= OLY_WEB_LOGIN_FAILURES_MAX) {
-                        locked = now + (usec_t) OLY_WEB_LOCKOUT_SEC * USEC_PER_SEC;
-                        log_warning("%u failed web logins from %s: locked out for %u minutes.", failures,
-                                    client, OLY_WEB_LOCKOUT_SEC / 60);
-                }
-                r = db_web_login_put(m->db, client, failures, first, locked, OLY_WEB_LOGIN_CLIENTS_MAX, now);
-                if (r < 0)
-                        return web_error(error, r, "Failed to record the failed login");
-        }
-        return sd_bus_reply_method_return(msg, "ut", failures, locked);
+                return web_error(error, r, "Failed to record the failed login");
+        return sd_bus_reply_method_return(msg, "ut", failures, MAX(locked, all_locked));
 }
 
 static int method_reset_login_failures(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -213,6 +266,7 @@ static int method_reset_login_failures(sd_bus_message *msg, void *userdata, sd_b
         const char *client;
         int r;
 
+        /* Only the client's own count: one right password does not forgive the guesses of others. */
         r = read_client(msg, &client, error);
         if (r != 0)
                 return r;

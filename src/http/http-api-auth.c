@@ -82,21 +82,26 @@ static void login_unlist(Login *l) {
         if (!l->listed)
                 return;
         LIST_REMOVE(logins, l->req->context->logins, l);
+        l->req->context->n_logins--;
         l->listed = false;
 }
 
-/* The lockout is checked before the password is verified, and a failure recorded after: logins from one
- * client that overlap would all pass the check before the first failure counts, turning 3 guesses per
- * lockout into as many as the worker queue holds. So one login per client is verified at a time. */
-static bool login_list(Login *l) {
+/* The lockout is checked before the password is verified, and a failure recorded after: logins that overlap
+ * would all pass the check before the first failure counts, turning 3 guesses per lockout into as many as
+ * the worker queue holds. So one login per client is verified at a time, and only a few from all clients
+ * together: the bound on all clients' failures is overshot by no more than those. */
+static int login_list(Login *l) {
         HttpContext *c = l->req->context;
 
         LIST_FOREACH (logins, i, c->logins)
                 if (streq(i->req->client, l->req->client))
-                        return false;
+                        return -EBUSY;
+        if (c->n_logins >= HTTP_LOGINS_CHECKING_MAX)
+                return -EAGAIN;
         LIST_PREPEND(logins, c->logins, l);
+        c->n_logins++;
         l->listed = true;
-        return true;
+        return 0;
 }
 
 static void login_free(void *p) {
@@ -224,21 +229,24 @@ static void login_check_lockout(HttpRequest *req, sd_bus_message *reply, const s
                 return http_respond_error(req, 500, "bad reply from the daemon");
         if (until > now)
                 return login_respond_busy(req, (until - now + USEC_PER_SEC - 1) / USEC_PER_SEC,
-                                          "too many failed logins from this address; try later");
+                                          "too many failed logins; try later");
         http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetPasswordHash", 0, login_check_password,
                       NULL);
 }
 
 static void login_trust(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
-        int trust = 0;
+        int trust = 0, r;
 
         if (error)
                 return http_respond_bus_error(req, error);
         if (sd_bus_message_read(reply, "v", "b", &trust) < 0)
                 return http_respond_error(req, 500, "bad reply from the daemon");
         http_auth_client_address(req, trust);
-        if (!login_list(req->data))
+        r = login_list(req->data);
+        if (r == -EBUSY)
                 return login_respond_busy(req, 1, "a login from this address is in progress; try again");
+        if (r < 0)
+                return login_respond_busy(req, 1, "too many logins in progress; try again");
         http_bus_call(req, OLY_MANAGER_PATH, OLY_WEB_IFACE, "GetLoginLockout", 0, login_check_lockout, "s",
                       req->client);
 }

@@ -108,12 +108,18 @@ static bool is_loopback(const struct sockaddr *sa) {
         return sa->sa_family == AF_UNIX;
 }
 
+/* Every peer on this host is one client for the lockouts: any of the 2^24 loopback addresses is as easy to
+ * send from as the next. */
+#define HTTP_CLIENT_LOCAL "local"
+
 /* The peer's address as text (IPv4-mapped IPv6 addresses as IPv4). */
 static void peer_address(const struct sockaddr *sa, char *buf, size_t size) {
         snprintf(buf, size, "unknown");
         if (!sa)
                 return;
-        if (sa->sa_family == AF_INET)
+        if (is_loopback(sa))
+                snprintf(buf, size, HTTP_CLIENT_LOCAL);
+        else if (sa->sa_family == AF_INET)
                 (void) inet_ntop(AF_INET, &((const struct sockaddr_in *) sa)->sin_addr, buf,
                                  (socklen_t) size);
         else if (sa->sa_family == AF_INET6) {
@@ -122,16 +128,17 @@ static void peer_address(const struct sockaddr *sa, char *buf, size_t size) {
                         (void) inet_ntop(AF_INET, a->s6_addr + 12, buf, (socklen_t) size);
                 else
                         (void) inet_ntop(AF_INET6, a, buf, (socklen_t) size);
-        } else if (sa->sa_family == AF_UNIX)
-                snprintf(buf, size, "local");
+        }
 }
 
-/* The last entry of X-Forwarded-For (the one our proxy added), if it is an address. */
+/* The last entry of X-Forwarded-For (the one our proxy added), if it is an address; loopback ones are
+ * HTTP_CLIENT_LOCAL too. */
 static bool forwarded_address(const char *xff, char *buf, size_t size) {
         const char *comma = strrchr(xff, ',');
         const char *v = comma ? comma + 1 : xff;
         char tmp[HTTP_CLIENT_MAX];
-        uint8_t bin[sizeof(struct in6_addr)];
+        struct sockaddr_in a4 = { .sin_family = AF_INET };
+        struct sockaddr_in6 a6 = { .sin6_family = AF_INET6 };
         size_t n;
 
         while (*v == ' ' || *v == '\t')
@@ -141,9 +148,12 @@ static bool forwarded_address(const char *xff, char *buf, size_t size) {
                 return false;
         memcpy(tmp, v, n);
         tmp[n] = 0;
-        if (inet_pton(AF_INET, tmp, bin) != 1 && inet_pton(AF_INET6, tmp, bin) != 1)
+        if (inet_pton(AF_INET, tmp, &a4.sin_addr) == 1)
+                peer_address((const struct sockaddr *) &a4, buf, size);
+        else if (inet_pton(AF_INET6, tmp, &a6.sin6_addr) == 1)
+                peer_address((const struct sockaddr *) &a6, buf, size);
+        else
                 return false;
-        snprintf(buf, size, "%s", tmp);
         return true;
 }
 

@@ -20,8 +20,8 @@ bool http_auth_host_is_loopback(const char *host);
 const char *http_auth_request_token(HttpRequest *req);
 /* Runs next(req, NULL, NULL) once req carries a valid token (or at once with --no-auth); else 401. */
 void http_auth_require(HttpRequest *req, HttpReplyHandler next);
-/* Fills req->client with the peer's address; with trust_forwarded, a loopback peer's (a reverse proxy's)
- * last X-Forwarded-For entry instead. */
+/* Fills req->client with the peer's address, "local" for any peer on this host (loopback, UNIX socket); with
+ * trust_forwarded, a loopback peer's (a reverse proxy's) last X-Forwarded-For entry instead. */
 void http_auth_client_address(HttpRequest *req, bool trust_forwarded);
 /* Watches a new connection to the daemon for the password changing (bus NULL: it went away). */
 int http_auth_bus_changed(HttpContext *c, sd_bus *bus);

@@ -24,7 +24,8 @@ typedef struct HttpContext {
         HttpSse *sse; /* the event stream (http-sse.c) */
         HttpWorkers *workers;
         HttpTokenCache *tokens;
-        HttpLogin *logins; /* logins past their lockout check: at most one per client (http-api-auth.c) */
+        HttpLogin *logins; /* logins past their lockout check: one per client, a few in all (http-api-auth.c) */
+        unsigned n_logins;
         HttpRequest *suspended; /* requests waiting for the daemon or a worker (http-request.c) */
 
         int static_fd; /* O_PATH directory of the web files, -EBADF if none (http-static.c) */

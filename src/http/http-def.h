@@ -32,6 +32,7 @@
 #define HTTP_PASSWORD_MAX 1024U                        /* bytes of a login password */
 #define HTTP_HOST_NAME_MAX 256U                        /* bytes of a Host name checked for loopback */
 #define HTTP_CLIENT_MAX 64U                            /* bytes of a client address string */
+#define HTTP_LOGINS_CHECKING_MAX 4U                    /* logins past their lockout check, all clients */
 #define HTTP_WORKERS 2U                                /* threads for Argon2 and log rendering */
 #define HTTP_WORKER_QUEUE_MAX 64U                      /* queued jobs beyond those → 503 */
 

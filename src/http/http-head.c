@@ -92,6 +92,60 @@ static bool parse_attach_target(const char *t, size_t len, HttpHead *h) {
         return true;
 }
 
+/* RFC 9110 §5.6.2 tchar. */
+static bool is_tchar(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool all_tchar(const char *s, const char *e) {
+        for (; s < e; s++)
+                if (!is_tchar(*s))
+                        return false;
+        return true;
+}
+
+/* "METHOD SP target SP HTTP/1.d" in [s, e) (without its CRLF): one space each, the target visible ASCII
+ * (anything else is percent-encoded). */
+static int parse_request_line(const char *s, const char *e, const char **ret_sp1, const char **ret_sp2,
+                              bool *ret_http11) {
+        const char *sp1, *sp2;
+
+        sp1 = memchr(s, ' ', (size_t) (e - s));
+        if (!sp1 || sp1 == s || !all_tchar(s, sp1))
+                return -EBADMSG;
+        sp2 = memchr(sp1 + 1, ' ', (size_t) (e - sp1 - 1));
+        if (!sp2 || sp2 == sp1 + 1)
+                return -EBADMSG;
+        for (const char *c = sp1 + 1; c < sp2; c++)
+                if (*c <= ' ' || *c >= 0x7f)
+                        return -EBADMSG;
+        if ((size_t) (e - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || sp2[8] < '0' ||
+            sp2[8] > '9')
+                return -EBADMSG;
+        *ret_sp1 = sp1;
+        *ret_sp2 = sp2;
+        *ret_http11 = sp2[8] >= '1';
+        return 0;
+}
+
+/* Before the blank line: whether what came so far can still begin a request, so that garbage (a TLS
+ * hello, a line of text) is answered at once rather than when the head times out. */
+static int check_start(const char *buf, size_t len) {
+        const char *nl = memchr(buf, '\n', len), *sp1, *sp2;
+        bool http11;
+
+        if (nl) {
+                if (nl == buf || nl[-1] != '\r' || parse_request_line(buf, nl - 1, &sp1, &sp2, &http11) < 0)
+                        return -EBADMSG;
+                return -EAGAIN;
+        }
+        for (size_t i = 0; i < len && buf[i] != ' '; i++)
+                if (!is_tchar(buf[i]))
+                        return -EBADMSG;
+        return len > 0 && buf[0] == ' ' ? -EBADMSG : -EAGAIN;
+}
+
 int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
         HttpHead h = {};
         const char *end = NULL, *p, *e, *sp1, *sp2;
@@ -104,7 +158,7 @@ int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
                         break;
                 }
         if (!end)
-                return -EAGAIN;
+                return check_start(buf, len);
         if (memchr(buf, 0, h.length)) /* no valid head holds a NUL */
                 return -EBADMSG;
 
@@ -112,13 +166,7 @@ int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
         e = memchr(buf, '\r', (size_t) (end - buf));
         if (!e || e[1] != '\n')
                 return -EBADMSG;
-        sp1 = memchr(buf, ' ', (size_t) (e - buf));
-        if (!sp1 || sp1 == buf)
-                return -EBADMSG;
-        sp2 = memchr(sp1 + 1, ' ', (size_t) (e - sp1 - 1));
-        if (!sp2 || sp2 == sp1 + 1)
-                return -EBADMSG;
-        if ((size_t) (e - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7) != 0)
+        if (parse_request_line(buf, e, &sp1, &sp2, &h.http11) < 0)
                 return -EBADMSG;
         get = sp1 - buf == 3 && memcmp(buf, "GET", 3) == 0;
         if (get)
@@ -132,14 +180,19 @@ int http_head_parse(const char *buf, size_t len, HttpHead *ret) {
                 if (!e || e[1] != '\n')
                         return -EBADMSG;
                 colon = memchr(p, ':', (size_t) (e - p));
-                if (!colon || colon == p)
+                /* No space before the colon, no folded line (RFC 9112 §5.1, §5.2). */
+                if (!colon || colon == p || !all_tchar(p, colon))
                         return -EBADMSG;
+                for (const char *c = colon + 1; c < e; c++)
+                        if ((*c > 0 && *c < ' ' && *c != '\t') || *c == 0x7f)
+                                return -EBADMSG;
                 n = (size_t) (colon - p);
                 v = trim(colon + 1, e, &vl);
 #define IS(name) (n == strlen(name) && strncasecmp(p, name, n) == 0)
-                if (IS("Host"))
+                if (IS("Host")) {
                         copy_field_whole(h.host, sizeof h.host, v, vl);
-                else if (IS("Origin")) {
+                        h.n_host++;
+                } else if (IS("Origin")) {
                         copy_field_whole(h.origin, sizeof h.origin, v, vl);
                         h.has_origin = true;
                 } else if (IS("Upgrade"))

@@ -19,10 +19,14 @@ typedef struct HttpHead {
         char origin[HTTP_HEAD_FIELD_MAX + 1];
         bool has_origin;
         char token[HTTP_HEAD_FIELD_MAX + 1]; /* from "Authorization: Bearer" or the oly_token cookie */
+        bool http11;                         /* HTTP/1.1 or a later 1.x: Host is required */
+        unsigned n_host;                     /* Host headers seen */
 } HttpHead;
 
 /* Parses buf[0..len). Returns 0 when a whole head was found (ret filled), -EAGAIN when the blank line
- * has not arrived yet, -EBADMSG when the bytes are not an HTTP/1.x request head. */
+ * has not arrived yet, -EBADMSG when the bytes are not an HTTP/1.x request head: a request line that is
+ * not "token SP visible-ASCII SP HTTP/1.d CRLF" (refused as soon as it is complete, and a method that
+ * cannot be a token as soon as it is seen), a field name that is not a token, a control byte in a value. */
 int http_head_parse(const char *buf, size_t len, HttpHead *ret);
 
 /* The value of cookie name in a Cookie header value, copied into ret (size bytes); false if absent. */

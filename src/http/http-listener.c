@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The connection router (see http-listener.h): a WebSocket attach request goes to the bridge once its
- * Origin, Host and token are checked and the daemon opened the terminal; everything else, malformed
- * requests included, goes to libmicrohttpd. Refusals are answered here, before MHD. */
+ * Origin, Host and token are checked and the daemon opened the terminal; a malformed first head (or one
+ * without its Host) is answered 400 here; everything else goes to libmicrohttpd. */
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -240,7 +240,17 @@ static bool peek_try(HttpPeek *p) {
                 peek_fail(p, 431, "the request head is larger than %u bytes", HTTP_HEAD_MAX);
                 return true;
         }
-        if (r < 0 || !p->head.attach) /* MHD answers malformed requests itself */
+        if (r < 0) {
+                /* MHD would drop it without a word. What came is read, so the answer is not lost to a
+                 * reset. */
+                p->head.length = (size_t) n;
+                peek_fail(p, 400, "malformed request");
+                return true;
+        }
+        /* RFC 9112 §3.2. Later requests on the connection are MHD's, which checks the same (strict). */
+        if (p->head.n_host > 1 || (p->head.http11 && p->head.n_host == 0))
+                peek_fail(p, 400, "an HTTP/1.1 request needs exactly one Host header");
+        else if (!p->head.attach)
                 peek_to_mhd(p);
         else
                 attach_start(p);

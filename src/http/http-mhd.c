@@ -63,6 +63,33 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
         log_debug("libmicrohttpd: %s", buf);
 }
 
+static int hex_value(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+/* MHD's percent-decoding, except that "%00" stays as it is: MHD hands URLs on as C strings, and a NUL
+ * would cut "/index.html%00.js" to "/index.html". Left whole it names no file, route or session. */
+static size_t on_mhd_unescape(void *cls, struct MHD_Connection *c, char *s) {
+        char *w = s;
+
+        for (const char *r = s; *r;) {
+                int hi, lo;
+                if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 && (hi | lo)) {
+                        *w++ = (char) (hi << 4 | lo);
+                        r += 3;
+                } else
+                        *w++ = *r++;
+        }
+        *w = 0;
+        return (size_t) (w - s);
+}
+
 DEFINE_TRIVIAL_CLEANUP_FUNC(HttpMhd *, http_mhd_free);
 
 int http_mhd_new(sd_event *e, MHD_AccessHandlerCallback access, MHD_RequestCompletedCallback completed,
@@ -80,8 +107,9 @@ int http_mhd_new(sd_event *e, MHD_AccessHandlerCallback access, MHD_RequestCompl
                 NULL, NULL, access, userdata, MHD_OPTION_CONNECTION_LIMIT, (unsigned) HTTP_CONNECTIONS_MAX,
                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) HTTP_CONNECTION_TIMEOUT_SEC,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) HTTP_CONNECTION_MEMORY_MAX,
-                MHD_OPTION_NOTIFY_COMPLETED, completed, userdata, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                NULL, MHD_OPTION_END);
+                MHD_OPTION_STRICT_FOR_CLIENT, 1, /* HTTP/1.1 without Host: 400 */
+                MHD_OPTION_UNESCAPE_CALLBACK, on_mhd_unescape, NULL, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                userdata, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
         if (!m->daemon)
                 return log_error_errno(-EIO, "Failed to start libmicrohttpd.");
         info = MHD_get_daemon_info(m->daemon, MHD_DAEMON_INFO_EPOLL_FD);

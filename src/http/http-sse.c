@@ -14,6 +14,7 @@
 #include "http-json.h"
 #include "http-mhd.h"
 #include "http-response.h"
+#include "http-sse-id.h"
 #include "http-sse.h"
 #include "list.h"
 #include "log.h"
@@ -250,25 +251,6 @@ static void on_snapshot(HttpRequest *req, sd_bus_message *reply, const sd_bus_er
         client_start(req, req->u1, (char *) TAKE_PTR(text.data), n);
 }
 
-/* "<boot>-<seq>" of this boot whose successors are all still in the ring: the seq to resume after. */
-static bool parse_last_event_id(HttpSse *sse, const char *s, uint64_t *ret) {
-        const char *rest = startswith(strempty(s), sse->boot);
-        char *end;
-        uint64_t seq;
-
-        if (!rest || *rest != '-' || !isdigit((unsigned char) rest[1]))
-                return false;
-        errno = 0;
-        seq = strtoull(rest + 1, &end, 10);
-        if (errno != 0 || *end || seq > sse->last_seq)
-                return false;
-        /* The ring holds last_seq-RING+1 … last_seq; the client needs seq+1 onwards. */
-        if (sse->last_seq - seq > HTTP_SSE_RING - 1 && sse->last_seq >= HTTP_SSE_RING)
-                return false;
-        *ret = seq;
-        return true;
-}
-
 void http_sse_serve(HttpRequest *req, sd_bus_message *reply, const sd_bus_error *error) {
         HttpSse *sse = req->context->sse;
         const char *last = MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, "Last-Event-ID");
@@ -276,7 +258,7 @@ void http_sse_serve(HttpRequest *req, sd_bus_message *reply, const sd_bus_error 
 
         if (sse->n_clients >= HTTP_SSE_CLIENTS_MAX)
                 return http_respond_error(req, 503, "too many event streams are open");
-        if (last && parse_last_event_id(sse, last, &seq))
+        if (last && http_sse_id_parse(sse->boot, sse->last_seq, last, &seq))
                 return client_start(req, seq + 1, NULL, 0);
         req->u1 = sse->last_seq + 1;
         http_bus_call_manager(req, "ListSessions", on_snapshot, "sasttu", "", 0, UINT64_C(0), UINT64_C(0),

@@ -160,8 +160,19 @@ static void test_incomplete_and_garbage(void) {
 
         CHECK_INT(parse("", &h), -EAGAIN);
         CHECK_INT(parse("GET / HTTP/1.1\r\nHost: x\r\n", &h), -EAGAIN);
-        CHECK_INT(parse("GET / HTTP/1.1\n\n", &h), -EAGAIN); /* bare LF never ends a head */
+        CHECK_INT(parse("GET / HTTP/1.1\r\nHost: x\n\n", &h), -EAGAIN); /* bare LF never ends a head */
+        CHECK_INT(parse("GET /api/sessions HTT", &h), -EAGAIN);
+        CHECK_INT(parse("GE", &h), -EAGAIN);
         CHECK_INT(h.length, 4242); /* not written unless parsed */
+
+        /* A request line that cannot be one is refused once complete, a method once seen. */
+        CHECK_INT(parse("GET / HTTP/1.1\n\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/1.1\nHost: x", &h), -EBADMSG);
+        CHECK_INT(parse("hello world\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/9.9\r\nHost: x\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("\x16\x03\x01\x02", &h), -EBADMSG);
+        CHECK_INT(parse(" GET", &h), -EBADMSG);
+        CHECK_INT(parse("G(T", &h), -EBADMSG);
 
         CHECK_INT(parse("hello\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse(" / HTTP/1.1\r\n\r\n", &h), -EBADMSG);
@@ -172,6 +183,18 @@ static void test_incomplete_and_garbage(void) {
         CHECK_INT(parse("GET / HTTP/1.1\r\nno colon here\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse("GET / HTTP/1.1\r\n: empty name\r\n\r\n", &h), -EBADMSG);
         CHECK_INT(parse("GET / HTTP/1.1\r\nHost: a\rb\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nHost : a\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET /\x7f HTTP/1.1\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET /\xc3\xa9 HTTP/1.1\r\n\r\n", &h), -EBADMSG);
+        CHECK_INT(parse("GET / HTTP/1.1 \r\n\r\n", &h), -EBADMSG);
+
+        /* Host is counted, and whether it is required. */
+        CHECK_INT(parse("GET / HTTP/1.1\r\nX: caf\xc3\xa9\t\r\n\r\n", &h), 0);
+        CHECK(h.http11 && h.n_host == 0);
+        CHECK_INT(parse("GET / HTTP/1.0\r\nHost: a\r\nhost: b\r\n\r\n", &h), 0);
+        CHECK(!h.http11 && h.n_host == 2);
         static const char nul_in_header[] = "GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n",
                           nuls[] = "\0\0\0\0\r\n\r\n";
         CHECK_INT(http_head_parse(nul_in_header, sizeof nul_in_header - 1, &h), -EBADMSG);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "macro.h"
 #include "oly-def.h"
+#include "ws-guard.h"
 #include "ws.h"
 
 #define WS_CONNECTIONS_MAX 256U
@@ -68,12 +69,14 @@ struct WsServer {
         struct lws_vhost *vhost;
         WsConn *conns;
         unsigned n_conns;
+        WsGuard *guards; /* the relays in front of lws (ws-guard.c), which may outlive their WsConn */
 };
 
 struct WsConn {
         WsServer *server;
         LIST_FIELDS(WsConn, conns);
         struct lws *wsi;
+        WsGuard *guard;
         int term_fd;
         sd_event_source *term_source;
         FrameReader *reader;
@@ -176,6 +179,7 @@ static WsConn *ws_conn_free(WsConn *c) {
                 LIST_REMOVE(conns, c->server->conns, c);
                 c->server->n_conns--;
         }
+        ws_guard_forget(c->guard);
         sd_event_source_disable_unref(c->term_source);
         safe_close(c->term_fd);
         free(c->reader);
@@ -418,6 +422,11 @@ static int ws_conn_on_term(sd_event_source *s, int fd, uint32_t revents, void *u
         return 0;
 }
 
+/* The browser sent an unmasked frame, which never reached lws. */
+static void ws_conn_refused(void *userdata) {
+        ws_conn_close(userdata, LWS_CLOSE_STATUS_PROTOCOL_ERR, "unmasked frame");
+}
+
 /* One whole browser message. Returns < 0 to drop the connection. */
 static int ws_conn_handle_message(WsConn *c, const uint8_t *m, size_t n) {
         int r = 0;
@@ -558,6 +567,8 @@ static int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
                 if (!c)
                         return -1;
                 c->established = true;
+                if (c->close_status) /* refused before the handshake was done */
+                        lws_callback_on_writable(wsi);
                 ws_conn_pump(c);
                 return 0;
         case LWS_CALLBACK_RECEIVE:
@@ -654,7 +665,9 @@ int ws_server_new(sd_event *e, WsServer **ret) {
                 .port = CONTEXT_PORT_NO_LISTEN,
                 .protocols = ws_protocols,
                 .options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_UV_NO_SIGSEGV_SIGFPE_SPIN |
-                           LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME,
+                           LWS_SERVER_OPTION_SKIP_SERVER_CANONICAL_NAME |
+                           /* RFC 6455 §8.1: a text frame that is not UTF-8 closes with 1007. */
+                           LWS_SERVER_OPTION_VALIDATE_UTF8,
                 .foreign_loops = foreign_loops,
                 .gid = -1,
                 .uid = -1,
@@ -705,6 +718,7 @@ WsServer *ws_server_free(WsServer *ws) {
         }
         while (ws->conns)
                 ws_conn_free(ws->conns);
+        ws_guard_free_all(&ws->guards);
 
         ws->uv_io = sd_event_source_disable_unref(ws->uv_io);
         ws->uv_timer = sd_event_source_disable_unref(ws->uv_timer);
@@ -782,13 +796,19 @@ int ws_server_adopt(WsServer *ws, int sock, int term_fd) {
         LIST_PREPEND(conns, ws->conns, c);
         ws->n_conns++;
 
-        /* lws reads the still-unread upgrade request and answers the handshake itself; it closes the
-         * socket if adoption fails. */
+        /* lws reads the still-unread upgrade request (through the guard) and answers the handshake
+         * itself; it closes its socket if adoption fails, which ends the guard. */
+        int lws_fd;
+        r = ws_guard_new(ws->event, TAKE_FD(s), &ws->guards, ws_conn_refused, c, &c->guard, &lws_fd);
+        if (r < 0) {
+                ws_conn_free(c);
+                return log_error_errno(r, "Failed to relay the WebSocket connection: %m");
+        }
         c->adopting = true;
         lws_adopt_desc_t desc = {
                 .vh = ws->vhost,
                 .type = LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP,
-                .fd.sockfd = TAKE_FD(s),
+                .fd.sockfd = lws_fd,
                 .opaque = c,
         };
         struct lws *wsi = lws_adopt_descriptor_vhost_via_info(&desc);

@@ -52,6 +52,7 @@
 /* The web surface's stored state (org.openrelay.Oly1.Web). */
 #define OLY_WEB_TOKENS_MAX 4096          /* logins kept; the oldest makes room */
 #define OLY_WEB_LOGIN_FAILURES_MAX 3     /* failed logins from one client before it is locked out */
+#define OLY_WEB_LOGIN_FAILURES_ALL_MAX 30 /* from all clients together, before every client is */
 #define OLY_WEB_LOCKOUT_SEC (15U * 60U)  /* how long, and the window the failures are counted in */
 #define OLY_WEB_LOGIN_CLIENTS_MAX 4096   /* clients whose failures are remembered */
 #define OLY_WEB_CLIENT_MAX 64            /* bytes of a client address */
