@@ -156,21 +156,23 @@ int manager_create_session(Manager *m, const SessionSpawn *p, Session **ret, cha
                 return -ESHUTDOWN;
         if (m->n_active >= m->config.max_running_sessions)
                 return -EUSERS;
-        /* A new random id; a collision with a stored one is astronomically rare, but cheap to rule out. */
+        /* A new random id. A stored session with the same one is astronomically rare: the insert then
+         * fails on the primary key and we draw again (no look-up first: one statement less per create). */
         for (int tries = 0;; tries++) {
-                SessionRecord other;
+                Session *s = NULL;
+
                 r = session_id_new(id);
                 if (r < 0)
                         return r;
-                r = db_session_get(m->db, id, &other);
-                if (r == -ENXIO && !manager_find_session(m, id))
-                        break;
-                if (r >= 0)
-                        session_record_done(&other);
-                if (tries > 16)
-                        return -EEXIST;
+                if (manager_find_session(m, id) && tries < 16)
+                        continue;
+                r = session_spawn(&m->host, id, p, &s, ret_reason);
+                if (r == -EEXIST && !s && tries < 16)
+                        continue;
+                if (s)
+                        *ret = s;
+                return r;
         }
-        return session_spawn(&m->host, id, p, ret, ret_reason);
 }
 
 void manager_update_status(Manager *m) {
@@ -544,5 +546,9 @@ int manager_restart(Manager *m) {
 
 int manager_run(Manager *m) {
         (void) sd_notifyf(0, "READY=1\nSTATUS=%u sessions running", m->n_active);
+        /* Under oly-keeper NOTIFY_SOCKET is 'oly daemon start's one-shot socket, gone once it has heard
+         * READY=1: a status update per session start and end would only meet ECONNREFUSED. */
+        if (m->keeper)
+                (void) unsetenv("NOTIFY_SOCKET");
         return sd_event_loop(m->event);
 }
