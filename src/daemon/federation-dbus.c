@@ -10,7 +10,7 @@
 #include "api-keys.h"
 #include "federation-dbus.h"
 #include "log.h"
-#include "manager-dbus.h"
+#include "bus-error.h"
 #include "manager.h"
 #include "oly-def.h"
 #include "time-util.h"

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
+#include "bus-error.h"
 #include "bus-server.h"
 #include "federation-dbus.h"
 #include "keyspec.h"
@@ -14,17 +15,6 @@
 #include "session-dbus.h"
 #include "strv.h"
 #include "web-dbus.h"
-
-int bus_error_from_errno(sd_bus_error *error, int r, const char *fmt, ...) {
-        char msg[512];
-        va_list ap;
-
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        return sd_bus_error_setf(error, r == -ENOMEM ? SD_BUS_ERROR_NO_MEMORY : SD_BUS_ERROR_FAILED,
-                                 "%s: %s", msg, strerror(r < 0 ? -r : r));
-}
 
 /* Reads the session argument every per-session method starts with (a unique prefix, or "" for the most
  * recent session) and resolves it, setting a named error when there is no such session. */

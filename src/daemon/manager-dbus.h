@@ -13,6 +13,3 @@ extern const sd_bus_vtable manager_vtable[];
 int manager_dbus_add_objects(Manager *m, sd_bus *bus);
 /* Registers the face that emits the signals (on every connection of m->bus_server). */
 int manager_dbus_setup(Manager *m);
-
-/* A D-Bus error for a negative errno, with a message. */
-int bus_error_from_errno(sd_bus_error *error, int r, const char *fmt, ...) _printf_(3, 4);
