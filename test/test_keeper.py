@@ -133,3 +133,39 @@ def test_attach_reconnects_across_a_daemon_crash(oly):
         p.wait_eof()
     assert b"detached from session" in p.output()
     assert oly.session(sid)["status"] == "running"
+
+
+def test_daemon_restart_keeps_sessions_and_takes_an_upgraded_binary(oly_env, tmp_path):
+    import shutil
+    from conftest import OLY_DAEMON
+    # The daemon runs from a copy, replaced by rename as a package manager would (cp over a running
+    # binary fails with ETXTBSY).
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    daemon = bindir / "oly-daemon"
+    shutil.copy2(OLY_DAEMON, daemon)
+    oly_env.env["OLY_DAEMON"] = str(daemon)
+    oly_env.daemon_start()
+    o = oly_env
+    sid = o.start_detached("sh", "-c", COUNTER)
+    pid = o.session(sid)["pid"]
+    wait_until(lambda: len(numbers(o, sid)) > 20, what="output")
+    old = o.daemon_pid
+    shutil.copy2(OLY_DAEMON, bindir / "oly-daemon.new")
+    os.rename(bindir / "oly-daemon.new", daemon)
+    p = o.ok("daemon", "restart")
+    assert "1 session kept running" in p, p
+    new = daemon_pid_now(o)
+    assert new and new != old
+    assert not os.readlink(f"/proc/{new}/exe").endswith("(deleted)"), "the old binary still runs"
+    s = o.session(sid)
+    assert s["status"] == "running" and s["pid"] == pid
+    n = len(numbers(o, sid))
+    wait_until(lambda: len(numbers(o, sid)) > n + 20, what="output after the restart")
+    o.ok("stop", sid, "--grace", "2")
+    assert_contiguous(numbers(o, sid))
+
+
+def test_daemon_restart_needs_a_running_daemon(oly_env):
+    p = oly_env.run("daemon", "restart")
+    assert p.returncode == 1 and "not running" in p.stderr and len(p.stderr.splitlines()) == 1

@@ -83,9 +83,54 @@ static void help_stop(void) {
 }
 
 static void help(void) {
-        printf("oly daemon start|stop [OPTIONS...]\n\n"
-               "  start   Start the daemon (see 'oly daemon start --help')\n"
-               "  stop    Stop every session and the daemon (see 'oly daemon stop --help')\n");
+        printf("oly daemon start|stop|restart [OPTIONS...]\n\n"
+               "  start    Start the daemon (see 'oly daemon start --help')\n"
+               "  stop     Stop every session and the daemon (see 'oly daemon stop --help')\n"
+               "  restart  Start the daemon again (a new binary after an upgrade); sessions keep running\n");
+}
+
+#define RESTART_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+/* The daemon leaves its sessions to oly-keeper and exits; the keeper starts it again (the binary at the
+ * same path: an upgrade installed by rename takes effect), and the new one adopts them. */
+static int restart_run(void) {
+        _cleanup_target_ CliTarget t = {};
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        uint32_t running = 0;
+        usec_t deadline;
+        int r;
+
+        if (cli_connect_quiet(&t.bus) < 0)
+                return cli_error("the oly daemon is not running; start it with 'oly daemon start'.");
+        t.path = strdup(OLY_MANAGER_PATH);
+        if (!t.path)
+                return cli_error("out of memory");
+        r = cli_target_call(&t, "Restart", 10 * USEC_PER_SEC, &error, NULL, "");
+        if (r < 0)
+                return cli_bus_error(&error, r, NULL, "Failed to restart the daemon");
+        /* The old daemon closes this connection as it leaves; then a new one must answer. */
+        deadline = now_usec(CLOCK_MONOTONIC) + RESTART_TIMEOUT_USEC;
+        while (now_usec(CLOCK_MONOTONIC) < deadline && sd_bus_is_open(t.bus) > 0) {
+                r = sd_bus_process(t.bus, NULL);
+                if (r < 0)
+                        break;
+                if (r == 0)
+                        (void) sd_bus_wait(t.bus, 100 * USEC_PER_MSEC);
+        }
+        while (now_usec(CLOCK_MONOTONIC) < deadline) {
+                t.bus = sd_bus_flush_close_unref(t.bus);
+                if (cli_connect_quiet(&t.bus) >= 0 &&
+                    sd_bus_get_property_trivial(t.bus, NULL, OLY_MANAGER_PATH, OLY_MANAGER_IFACE, "RunningSessions",
+                                                &error, 'u', &running) >= 0) {
+                        printf("oly daemon restarted; %u session%s kept running.\n", running,
+                               running == 1 ? "" : "s");
+                        return EXIT_OK;
+                }
+                sd_bus_error_free(&error);
+                (void) usleep(100 * 1000);
+        }
+        return cli_error("the daemon did not come back within %llus; see its log.",
+                         (unsigned long long) (RESTART_TIMEOUT_USEC / USEC_PER_SEC));
 }
 
 static int start_parse_argv(int argc, char *argv[], DaemonStartArgs *a) {
@@ -422,7 +467,7 @@ int verb_daemon(int argc, char *argv[]) {
         int r;
 
         if (argc < 2)
-                return usage_error("daemon", "expected 'start' or 'stop'."), EXIT_USAGE;
+                return usage_error("daemon", "expected 'start', 'stop' or 'restart'."), EXIT_USAGE;
         if (streq(argv[1], "-h") || streq(argv[1], "--help"))
                 return help(), EXIT_OK;
         if (streq(argv[1], "start")) {
@@ -430,11 +475,18 @@ int verb_daemon(int argc, char *argv[]) {
                 r = start_parse_argv(argc - 1, argv + 1, &a);
                 return r <= 0 ? cli_parse_exit(r) : start_run(&a);
         }
+        if (streq(argv[1], "restart")) {
+                if (argc > 2 && (streq(argv[2], "-h") || streq(argv[2], "--help")))
+                        return help(), EXIT_OK;
+                if (argc > 2)
+                        return usage_error("daemon restart", "unexpected argument '%s'.", argv[2]), EXIT_USAGE;
+                return restart_run();
+        }
         if (streq(argv[1], "stop")) {
                 uint64_t grace = OLY_DEFAULT_SHUTDOWN_GRACE_SEC * USEC_PER_SEC;
                 r = stop_parse_argv(argc - 1, argv + 1, &grace);
                 return r <= 0 ? cli_parse_exit(r) : stop_run(grace);
         }
-        return usage_error("daemon", "unknown action '%s': expected 'start' or 'stop'.", argv[1]),
+        return usage_error("daemon", "unknown action '%s': expected 'start', 'stop' or 'restart'.", argv[1]),
                EXIT_USAGE;
 }

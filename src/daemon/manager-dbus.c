@@ -336,6 +336,23 @@ static int method_shutdown(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return 1; /* answered once every session has ended */
 }
 
+static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        if (!m->keeper)
+                return sd_bus_error_set(error, SD_BUS_ERROR_NOT_SUPPORTED,
+                                        "Nothing keeps the sessions across a restart of this daemon (it was not "
+                                        "started by 'oly daemon start'); under systemd use 'systemctl --user "
+                                        "restart oly-daemon'.");
+        if (m->shutting_down)
+                return sd_bus_error_set(error, OLY_ERROR_SHUTTING_DOWN, "The daemon is shutting down.");
+        r = sd_bus_reply_method_return(msg, NULL);
+        if (r < 0)
+                return r;
+        return manager_restart(m);
+}
+
 static int method_open_terminal(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
         _cleanup_close_ int fd = -EBADF;
@@ -621,6 +638,8 @@ const sd_bus_vtable manager_vtable[] = {
                 SD_BUS_RESULT("s", id, "h", fd, "a(tqq)", resizes, "b", running, "s", status),
                 method_open_log, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Shutdown", SD_BUS_ARGS("t", grace), SD_BUS_NO_RESULT, method_shutdown,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_restart,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("WaitForInputNeeded", SD_BUS_ARGS("s", id, "t", timeout),
                                 SD_BUS_RESULT("s", id, "s", result, "s", trigger, "s", line),
