@@ -18,6 +18,13 @@ PROMPT_TIMEOUT = "15s"
 def prop(o, sid, name):
     """A session property as busctl prints it, e.g. 's "yes-no"' or 'b true'."""
     p = o.busctl("get-property", BUS_NAME, session_path(sid), SESSION_IFACE, name)
+    if p.returncode != 0 and "Input/output error" in p.stderr:
+        # Seen twice in ~3000 calls under a loaded CI machine since the keeper/restructuring work, cause not
+        # found yet (not reproduced in 400 calls on an idle one): say so in the log and ask once more, so
+        # that the property's value is still what the test checks.
+        import sys
+        print(f"promptutil: busctl get-property {name} failed with EIO; retrying once", file=sys.stderr)
+        p = o.busctl("get-property", BUS_NAME, session_path(sid), SESSION_IFACE, name)
     assert p.returncode == 0, p.stderr
     return p.stdout.strip()
 
