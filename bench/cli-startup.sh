@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The cost of one oly call: 'oly --help' and 'oly ls --limit 1' against /bin/true, and 100 calls of
-# 'oly start --detach sleep 100000', with hyperfine (medians). A private daemon in /tmp/ob-cli-XXXX.
+# 'oly start --detach sleep 100000', with hyperfine (medians). A private daemon in a fresh mktemp -d folder.
 #
 #   bench/cli-startup.sh [BINDIR]   BINDIR holds oly and oly-daemon (default: the build tree's)
 set -eu
@@ -10,11 +10,11 @@ build=${OLY_BUILD_DIR:-$here/build}
 bindir=${1:-}
 command -v hyperfine >/dev/null || { echo "cli-startup: hyperfine is not installed" >&2; exit 1; }
 
-dir=$(mktemp -d /tmp/ob-cli-XXXX)
+dir=$(mktemp -d)
 if [ -n "$bindir" ]; then
-        cp "$bindir/oly" "$bindir/oly-daemon" "$dir/"
+        cp "$bindir/oly" "$bindir/oly-daemon" "$bindir/oly-keeper" "$dir/"
 else
-        cp "$build/src/cli/oly" "$build/src/daemon/oly-daemon" "$dir/"
+        cp "$build/src/cli/oly" "$build/src/daemon/oly-daemon" "$build/src/keeper/oly-keeper" "$dir/"
 fi
 export OLY_STATE_DIR=$dir/state OLY_RUNTIME_DIR=$dir/run OLY_DAEMON=$dir/oly-daemon OLYBENCH_RUN=$dir
 export XDG_RUNTIME_DIR=$dir/run

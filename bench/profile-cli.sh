@@ -13,7 +13,7 @@
 #   5. `oly send ID x` x N: uprobes in the CLI (main, connect, the call) and the daemon (SendInput),
 #      from exec to exit.
 # Usage: bench/profile-cli.sh [--build DIR | DIR] [N (default 200)]
-# Starts its own daemon in /tmp/ob-prof-XXXXXX, removes its probes and stops what it started (by
+# Starts its own daemon in a fresh mktemp -d folder, removes its probes and stops what it started (by
 # pid) at the end. Prints figures; never asserts.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,9 +32,9 @@ b=$(cd "$b" && pwd) || exit 2
 for t in perf cc; do command -v $t >/dev/null || { echo "profile-cli.sh: $t is missing" >&2; exit 1; }; done
 [ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
 
-w=$(mktemp -d /tmp/ob-prof-XXXXXX)
+w=$(mktemp -d)
 mkdir -p "$w/bin"
-cp "$b/src/cli/oly" "$b/src/daemon/oly-daemon" "$w/bin/" || exit 1
+cp "$b/src/cli/oly" "$b/src/daemon/oly-daemon" "$b/src/keeper/oly-keeper" "$w/bin/" || exit 1
 flags=$(pkg-config --cflags --libs libsystemd)
 cc -O2 -o "$w/create-client" "$here/create-client.c" $flags && cc -O2 -o "$w/send-client" "$here/send-client.c" $flags || exit 1
 export OLY_STATE_DIR=$w/s OLY_RUNTIME_DIR=$w/r OLY_DAEMON=$w/bin/oly-daemon XDG_RUNTIME_DIR=$w OLYBENCH_RUN=$w

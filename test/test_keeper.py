@@ -169,3 +169,24 @@ def test_daemon_restart_keeps_sessions_and_takes_an_upgraded_binary(oly_env, tmp
 def test_daemon_restart_needs_a_running_daemon(oly_env):
     p = oly_env.run("daemon", "restart")
     assert p.returncode == 1 and "not running" in p.stderr and len(p.stderr.splitlines()) == 1
+
+
+def test_resize_history_stays_one_history_across_a_crash(oly):
+    """An adopted session appends to the resize.log it has: one first line (the size it started with),
+    not a second one from the new daemon (which would replay the log at the wrong size)."""
+    sid = oly.start_detached("sh", "-c", COUNTER)
+
+    def resize(rows, cols):
+        p = oly.busctl("call", "org.openrelay.Oly1", "/org/openrelay/Oly1", "org.openrelay.Oly1.Manager",
+                       "ResizeSession", "sqq", sid, rows, cols)
+        assert p.returncode == 0, p.stderr
+
+    resize(30, 100)
+    old = oly.daemon_pid
+    os.kill(old, signal.SIGKILL)
+    wait_new_daemon(oly, old)
+    resize(40, 120)
+    lines = (oly.state / "sessions" / sid / "resize.log").read_text().split("\n")
+    lines = [l for l in lines if l]
+    assert [l.split()[1:] for l in lines] == [["24", "80"], ["30", "100"], ["40", "120"]], lines
+    assert [int(l.split()[0]) for l in lines] == sorted(int(l.split()[0]) for l in lines)

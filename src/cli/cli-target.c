@@ -47,23 +47,31 @@ int cli_target_new_call(CliTarget *t, const char *method, sd_bus_message **ret) 
         return sd_bus_message_new_method_call(t->bus, ret, NULL, t->path, OLY_MANAGER_IFACE, method);
 }
 
-int cli_target_call(CliTarget *t, const char *method, uint64_t timeout_usec, sd_bus_error *error,
-                    sd_bus_message **reply, const char *types, ...) {
+int cli_callv(sd_bus *bus, const char *path, const char *iface, const char *method, uint64_t timeout_usec,
+              sd_bus_error *error, sd_bus_message **reply, const char *types, va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-        va_list ap;
         int r;
 
-        r = cli_target_new_call(t, method, &m);
+        r = sd_bus_message_new_method_call(bus, &m, NULL, path, iface, method);
         if (r < 0)
                 return r;
         if (types) {
-                va_start(ap, types);
                 r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
                 if (r < 0)
                         return r;
         }
-        return sd_bus_call(t->bus, m, timeout_usec, error, reply);
+        return sd_bus_call(bus, m, timeout_usec, error, reply);
+}
+
+int cli_target_call(CliTarget *t, const char *method, uint64_t timeout_usec, sd_bus_error *error,
+                    sd_bus_message **reply, const char *types, ...) {
+        va_list ap;
+        int r;
+
+        va_start(ap, types);
+        r = cli_callv(t->bus, t->path, OLY_MANAGER_IFACE, method, timeout_usec, error, reply, types, ap);
+        va_end(ap);
+        return r;
 }
 
 int cli_target_resolve(CliTarget *t, char **ret) {

@@ -3,6 +3,7 @@
  * target step (the daemon connection, the Manager object, the session the user named). */
 #pragma once
 
+#include <stdarg.h>
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
@@ -74,6 +75,10 @@ void cli_target_done(CliTarget *t);
 
 /* A Manager method call on the target, ready for arguments. */
 int cli_target_new_call(CliTarget *t, const char *method, sd_bus_message **ret);
+/* Calls method of iface at path; types and ap are the arguments (types NULL: none). */
+int cli_callv(sd_bus *bus, const char *path, const char *iface, const char *method, uint64_t timeout_usec,
+              sd_bus_error *error, sd_bus_message **reply, const char *types, va_list ap);
+
 /* Calls a Manager method on the target. timeout_usec 0 = sd-bus default. */
 int cli_target_call(CliTarget *t, const char *method, uint64_t timeout_usec, sd_bus_error *error,
                     sd_bus_message **reply, const char *types, ...);

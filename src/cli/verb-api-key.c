@@ -100,23 +100,16 @@ static int parse_argv(int argc, char *argv[], ApiKeyArgs *a) {
         return 1;
 }
 
+/* A method of org.openrelay.Oly1.Federation on this machine's daemon. */
 static int call(sd_bus *bus, const char *method, sd_bus_error *error, sd_bus_message **reply,
                 const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         va_list ap;
         int r;
 
-        r = sd_bus_message_new_method_call(bus, &m, NULL, OLY_MANAGER_PATH, OLY_FEDERATION_IFACE, method);
-        if (r < 0)
-                return r;
-        if (types) {
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_call(bus, m, 0, error, reply);
+        va_start(ap, types);
+        r = cli_callv(bus, OLY_MANAGER_PATH, OLY_FEDERATION_IFACE, method, 0, error, reply, types, ap);
+        va_end(ap);
+        return r;
 }
 
 static int run_add(sd_bus *bus, const char *name) {

@@ -90,7 +90,8 @@ static int method_remove_api_key(sd_bus_message *msg, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, OLY_ERROR_NOT_FOUND, "No API key named '%s'.", name);
         if (r < 0)
                 return bus_error_from_errno(error, r, "Failed to remove API key '%s'", name);
-        /* TODO(link): drop the node connected with this key at once. */
+        /* No node can be connected yet (the link is not built, issue 10); once one can, a removed key
+         * must drop the node it admitted here, at once. */
         log_info("API key '%s' removed.", name);
         return sd_bus_reply_method_return(msg, NULL);
 }

@@ -193,6 +193,13 @@ static void manager_dispatch(Manager *m, Session *s, SessionEvent e, unsigned ch
                         f->session_event(f, s, e, changed);
 }
 
+/* The loop is about to end: the faces flush what they queued (replies, signals). */
+static void manager_faces_exiting(Manager *m) {
+        LIST_FOREACH(faces, f, m->faces)
+                if (f->exiting)
+                        f->exiting(f);
+}
+
 static void manager_check_shutdown(Manager *m) {
         if (!m->shutting_down || m->n_active > 0 || m->n_lingering > 0)
                 return;
@@ -200,9 +207,7 @@ static void manager_check_shutdown(Manager *m) {
                 m->shutdown_waiters[i].done(m, m->shutdown_waiters[i].userdata);
         m->n_shutdown_waiters = 0;
         /* Let the replies go out before the connections close. */
-        LIST_FOREACH (faces, f, m->faces)
-                if (f->exiting)
-                        f->exiting(f);
+        manager_faces_exiting(m);
         (void) sd_event_exit(m->event, 0);
 }
 
@@ -538,9 +543,7 @@ int manager_restart(Manager *m) {
                 return -ESHUTDOWN;
         log_info("Restarting: %u session(s) stay, for the next daemon to take over.", m->n_active);
         m->restarting = true;
-        LIST_FOREACH(faces, f, m->faces)
-                if (f->exiting)
-                        f->exiting(f);
+        manager_faces_exiting(m);
         return sd_event_exit(m->event, OLY_EXIT_RESTART);
 }
 
